@@ -1,0 +1,4 @@
+#ifndef TRAILMARK_CNGHTTP2_SHIM_H
+#define TRAILMARK_CNGHTTP2_SHIM_H
+#include <nghttp2/nghttp2.h>
+#endif

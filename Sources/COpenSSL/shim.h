@@ -1,0 +1,6 @@
+#ifndef TRAILMARK_COPENSSL_SHIM_H
+#define TRAILMARK_COPENSSL_SHIM_H
+#include <openssl/ssl.h>
+#include <openssl/err.h>
+#include <openssl/bio.h>
+#endif

@@ -1,0 +1,4 @@
+// Placeholder so the module builds; its issue replaces this file.
+public enum TrailmarkServicesModule {
+    public static let name = "TrailmarkServices"
+}

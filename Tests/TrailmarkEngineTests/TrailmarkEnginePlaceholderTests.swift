@@ -1,0 +1,6 @@
+import Testing
+@testable import TrailmarkEngine
+
+@Test func moduleLinks() {
+    #expect(TrailmarkEngineModule.name == "TrailmarkEngine")
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import TrailmarkStorage
+
+@Test func moduleLinks() {
+    #expect(TrailmarkStorageModule.name == "TrailmarkStorage")
+}

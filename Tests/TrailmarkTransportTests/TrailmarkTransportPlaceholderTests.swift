@@ -1,0 +1,6 @@
+import Testing
+@testable import TrailmarkTransport
+
+@Test func moduleLinks() {
+    #expect(TrailmarkTransportModule.name == "TrailmarkTransport")
+}
