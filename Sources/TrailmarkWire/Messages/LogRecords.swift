@@ -22,8 +22,10 @@ public struct StoredEventBatch: Hashable, Sendable {
     }
 }
 
-/// Identify calls as stored. The `$identify` events they imply are stored alongside in
-/// the same record and get their seqs the same way (SEMANTICS §1).
+/// Identify calls as stored. The `$identify` event each one implies (SEMANTICS §1: same
+/// ids and timestamp, empty properties, no url/referrer, so `direct`/`direct`) is not
+/// stored separately: replay derives it, with seq `eventSeq(recordSeq:index:)` of the
+/// identify's index in this batch.
 public struct StoredIdentifyBatch: Hashable, Sendable {
     public var project: String
     public var identifies: [Identify]
