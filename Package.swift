@@ -95,5 +95,6 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TrailmarkEngineTests", dependencies: ["TrailmarkEngine", "TrailmarkWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "TrailmarkServicesTests", dependencies: ["TrailmarkServices", "TrailmarkWire"], swiftSettings: swiftSettings),
     ]
 )
