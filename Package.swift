@@ -16,6 +16,7 @@ let atomics = Target.Dependency.product(name: "Atomics", package: "swift-atomics
 let dequeModule = Target.Dependency.product(name: "DequeModule", package: "swift-collections")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
 let package = Package(
@@ -33,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // MARK: Wire — codec, framing, messages, limits, typed wire errors. Standard library only.
@@ -69,7 +71,7 @@ let package = Package(
         // MARK: Services — the actors that join storage, transport and engine.
         .target(
             name: "TrailmarkServices",
-            dependencies: ["TrailmarkWire", "TrailmarkStorage", "TrailmarkTransport", "TrailmarkEngine", logging, metrics],
+            dependencies: ["TrailmarkWire", "TrailmarkStorage", "TrailmarkTransport", "TrailmarkEngine", logging, metrics, crypto],
             swiftSettings: swiftSettings
         ),
 
