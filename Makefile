@@ -5,7 +5,7 @@ SWIFT ?= swift
 DATA ?= ./data
 PORT ?= 8443
 
-.PHONY: help deps build release run test test-swift bench fuzz crash security load clean
+.PHONY: help deps build release run test test-swift test-e2e bench fuzz crash security load clean
 
 help:
 	@echo "make run    install what is missing, build, start the server"
@@ -26,8 +26,14 @@ run: build
 	$(SWIFT) run trailmark
 
 # Every test: Swift (all modules), then the suites that need processes or peers.
-test: deps test-swift
+test: deps test-swift test-e2e
 	@echo "make test: all suites passed"
+
+# --- end to end (Tests/e2e): the real server binary, curl, HTTP/1.1 and HTTP/2 ---
+PYTEST := /usr/bin/python3 -m pytest -q -p no:cacheprovider
+test-e2e: deps
+	$(SWIFT) build --product trailmark
+	TRAILMARK_BIN=$(CURDIR)/.build/debug/trailmark $(PYTEST) Tests/e2e
 
 test-swift:
 	$(SWIFT) build --build-tests
