@@ -20,7 +20,7 @@ public enum TLSEvent: Sendable, Equatable {
 final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
-    typealias OutboundIn = ByteBuffer
+    typealias OutboundIn = IOData
     typealias OutboundOut = ByteBuffer
 
     private let connection: TLSConnection
@@ -113,7 +113,11 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             promise?.fail(TransportError(.connectionClosed, "write before the TLS handshake completed or after close"))
             return
         }
-        if let error = connection.writePlaintext(unwrapOutboundIn(data)) {
+        guard case .byteBuffer(let buffer) = unwrapOutboundIn(data) else {
+            promise?.fail(TransportError(.io, "file regions cannot be sent over TLS"))
+            return
+        }
+        if let error = connection.writePlaintext(buffer) {
             promise?.fail(error)
             fail(context: context, error)
             return
