@@ -177,7 +177,7 @@ extension HTTP2ServerHandler {
         if !stream.responseStarted {
             stream.responseStarted = true
             stream.outbound = context!.channel.allocator.buffer(capacity: message.count + MessageFraming.prefixBytes)  // set in handlerAdded
-            session?.submitResponse(streamID: stream.id, headers: Self.responseHeaders, body: true)
+            session?.submitResponse(streamID: stream.id, fixed: .grpcResponse, body: true)
         }
         let length = UInt32(message.count)
         stream.outbound.writeInteger(UInt8(0))
@@ -199,6 +199,13 @@ extension HTTP2ServerHandler {
         stream.finished = true
         stream.deadlineTimer?.cancel()
         stream.deadlineTimer = nil
+        if status.code == .ok && status.message.isEmpty && status.trailers.isEmpty && stream.responseStarted {
+            stream.trailers = .fixed(.grpcOK)
+            stream.outboundEnded = true
+            resume(stream)
+            if !stream.requestEnded { stream.kind = .answered }
+            return
+        }
         var trailers = HeaderFields()
         trailers.addLowercased("grpc-status", String(status.code.rawValue))
         if !status.message.isEmpty { trailers.addLowercased("grpc-message", PercentEncoding.encode(status.message)) }
@@ -206,7 +213,7 @@ extension HTTP2ServerHandler {
             trailers.addLowercased(field.name, field.value)
         }
         if stream.responseStarted {
-            stream.trailers = trailers
+            stream.trailers = .fields(trailers)
             stream.outboundEnded = true
             resume(stream)
         } else {

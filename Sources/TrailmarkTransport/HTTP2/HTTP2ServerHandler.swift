@@ -32,6 +32,7 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     /// Inside an nghttp2 call: no re-entry, no close (see `NGHTTP2SessionDelegate`).
     var inSession = false
     private var flushScheduled = false
+    private var outputBuffer = ByteBuffer()
     private var readPending = false
     private var closed = false
     var draining = false
@@ -165,10 +166,11 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
         guard let context, let session, !closed, !inSession else { return }
         var wrote = false
         while context.channel.isWritable {
-            var buffer = context.channel.allocator.buffer(capacity: 4096)
+            outputBuffer.clear()  // fresh storage if the previous write is still referenced
             inSession = true
-            let error = session.send(into: &buffer, limitBytes: Self.writeChunkBytes)
+            let error = session.send(into: &outputBuffer, limitBytes: Self.writeChunkBytes)
             inSession = false
+            let buffer = outputBuffer
             if buffer.readableBytes > 0 {
                 context.write(wrapOutboundOut(buffer), promise: nil)
                 wrote = true

@@ -19,6 +19,8 @@ public struct HeaderFields: Sendable, Sequence, ExpressibleByDictionaryLiteral, 
         fields.append((name.lowercased(), value))
     }
 
+    mutating func reserveCapacity(_ count: Int) { fields.reserveCapacity(count) }
+
     /// Internal fast path for names already known to be lower-case.
     mutating func addLowercased(_ name: String, _ value: String) {
         fields.append((name, value))

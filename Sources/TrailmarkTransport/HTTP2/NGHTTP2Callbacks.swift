@@ -75,7 +75,7 @@ enum NGHTTP2Callbacks {
             case .bytes(let count, let endOfBody, let trailers):
                 if endOfBody {
                     flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
-                    if let trailers, !trailers.isEmpty {
+                    if let trailers {
                         flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
                         _ = session
                         owner.submitTrailer(streamID: streamID, trailers: trailers)

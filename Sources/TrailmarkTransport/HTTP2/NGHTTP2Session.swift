@@ -50,7 +50,7 @@ final class NGHTTP2Session {
     enum DataRead {
         /// `count` bytes written; `endOfBody` ends the body, with `trailers` sent after it
         /// (or END_STREAM on the last DATA frame when there are none).
-        case bytes(count: Int, endOfBody: Bool, trailers: HeaderFields?)
+        case bytes(count: Int, endOfBody: Bool, trailers: TrailerBlock?)
         /// Nothing to send now; call `resumeData` when there is.
         case deferred
     }
@@ -168,6 +168,23 @@ final class NGHTTP2Session {
                 return nghttp2_submit_response(pointer, streamID, nv, count, &provider) == 0
             }
             return nghttp2_submit_response(pointer, streamID, nv, count, nil) == 0
+        }
+    }
+
+    /// Submits constant response HEADERS (no copy of the header bytes).
+    func submitResponse(streamID: Int32, fixed: StaticHeaderBlock, body: Bool) {
+        if body {
+            var provider = NGHTTP2Callbacks.dataProvider
+            _ = nghttp2_submit_response(pointer, streamID, fixed.nameValues, fixed.count, &provider)
+        } else {
+            _ = nghttp2_submit_response(pointer, streamID, fixed.nameValues, fixed.count, nil)
+        }
+    }
+
+    func submitTrailer(streamID: Int32, trailers: TrailerBlock) {
+        switch trailers {
+        case .fixed(let block): _ = nghttp2_submit_trailer(pointer, streamID, block.nameValues, block.count)
+        case .fields(let fields): submitTrailer(streamID: streamID, trailers: fields)
         }
     }
 

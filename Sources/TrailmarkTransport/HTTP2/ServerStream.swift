@@ -61,7 +61,7 @@ final class ServerStream {
     var outbound = ByteBuffer()
     /// END of body queued; `trailers` follow it (nil for plain HTTP).
     var outboundEnded = false
-    var trailers: HeaderFields?
+    var trailers: TrailerBlock?
     /// nghttp2 is waiting for `resumeData` on this stream.
     var dataDeferred = false
     /// Writers suspended until `outbound` drains below the budget.
@@ -70,7 +70,10 @@ final class ServerStream {
     var task: Task<Void, Never>?
     var deadlineTimer: Scheduled<Void>?
 
-    init(id: Int32) { self.id = id }
+    init(id: Int32) {
+        self.id = id
+        headers.reserveCapacity(12)
+    }
 
     var isRPC: Bool { if case .rpc = kind { true } else { false } }
 

@@ -28,6 +28,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var handshakeTimer: Scheduled<Void>?
     private var pendingPromises: [EventLoopPromise<Void>] = []
     private var plaintext: ByteBuffer
+    private var ciphertext = ByteBuffer()
     private var closed = false
 
     init(connection: TLSConnection, handshakeTimeout: TimeAmount?) {
@@ -96,9 +97,10 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let result = connection.readPlaintext(into: &plaintext)
         flushCiphertext(context: context, promise: nil)  // tickets, alerts, key updates
         if plaintext.readableBytes > 0 {
-            let chunk = plaintext
-            plaintext = context.channel.allocator.buffer(capacity: 16 << 10)
-            context.fireChannelRead(wrapInboundOut(chunk))
+            context.fireChannelRead(wrapInboundOut(plaintext))
+            // Reused when the reader kept no reference (ByteBuffer is copy-on-write: a kept
+            // reference makes `clear` allocate fresh storage instead).
+            plaintext.clear()
             context.fireChannelReadComplete()
         }
         switch result {
@@ -145,9 +147,9 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             promise?.succeed()
             return
         }
-        var out = context.channel.allocator.buffer(capacity: connection.pendingCiphertextBytes)
-        connection.drainCiphertext(into: &out)
-        context.writeAndFlush(wrapOutboundOut(out), promise: promise)
+        ciphertext.clear()  // fresh storage if the socket still holds the previous write
+        connection.drainCiphertext(into: &ciphertext)
+        context.writeAndFlush(wrapOutboundOut(ciphertext), promise: promise)
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
