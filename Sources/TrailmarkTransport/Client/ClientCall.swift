@@ -40,6 +40,11 @@ final class ClientStream {
     var statusWaiters: [CheckedContinuation<RPCStatus, Never>] = []
     var finalStatus: RPCStatus?
     var deadlineTimer: Scheduled<Void>?
+    /// A plain HTTP request: the response body is collected whole (up to `rawBodyBytesMax`)
+    /// instead of being split into gRPC messages.
+    var raw = false
+    var rawBody: [UInt8] = []
+    var httpStatusWaiters: [CheckedContinuation<HTTPResponse, any Error>] = []
 
     init(messageBytesMax: Int, inbound: RPCInboundBuffer) {
         self.deframer = MessageDeframer(messageBytesMax: messageBytesMax)
@@ -52,6 +57,10 @@ final class ClientStream {
         guard finalStatus == nil else { return }
         deadlineTimer?.cancel()
         let status: RPCStatus
+        if raw {
+            settleRaw(closeError: closeError)
+            return
+        }
         if let failure {
             status = RPCStatus(code: failure.code, message: failure.message, headers: headers, trailers: failure.trailers)
         } else if let code = grpcStatus {
@@ -76,5 +85,23 @@ final class ClientStream {
         let writers = drainWaiters
         drainWaiters.removeAll()
         for writer in writers { writer.resume(throwing: finalStatus?.error ?? RPCError(.cancelled, "the call ended")) }
+    }
+
+    private func settleRaw(closeError: RPCError?) {
+        let outcome: Result<HTTPResponse, any Error>
+        if let error = failure ?? closeError {
+            outcome = .failure(error)
+        } else if let httpStatus {
+            var all = headers
+            for field in trailers { all.addLowercased(field.name, field.value) }
+            outcome = .success(HTTPResponse(status: httpStatus, headers: all, body: rawBody))
+        } else {
+            outcome = .failure(RPCError(.internalError, "the response had no :status"))
+        }
+        finalStatus = RPCStatus(code: .ok, message: "", headers: headers, trailers: trailers)
+        let waiters = httpStatusWaiters
+        httpStatusWaiters.removeAll()
+        for waiter in waiters { waiter.resume(with: outcome) }
+        inbound.finish(nil)
     }
 }

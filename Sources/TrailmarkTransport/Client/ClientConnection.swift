@@ -24,6 +24,40 @@ final class ClientConnection: Sendable {
 
     var isUsable: Bool { usable.isSet && channel.isActive }
 
+    /// Sends a plain HTTP request and collects the whole response.
+    func request(method: String, path: String, headers: HeaderFields, body: [UInt8], timeout: Duration?) async throws -> HTTPResponse {
+        var all = HeaderFields()
+        all.addLowercased(":method", method)
+        all.addLowercased(":scheme", scheme)
+        all.addLowercased(":authority", authority)
+        all.addLowercased(":path", path)
+        for field in headers where !field.name.hasPrefix(":") { all.addLowercased(field.name, field.value) }
+        let requestHeaders = all
+        let loop = channel.eventLoop
+        let handler = self.handler
+        let maxBytes = messageBytesMax
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponse, any Error>) in
+            loop.execute {
+                let stream = ClientStream(messageBytesMax: maxBytes, inbound: RPCInboundBuffer { _ in })
+                stream.raw = true
+                stream.httpStatusWaiters.append(continuation)
+                guard handler.value.open(stream, headers: requestHeaders) else {
+                    stream.httpStatusWaiters.removeAll()
+                    continuation.resume(throwing: RPCError(.unavailable, "the connection does not accept new streams"))
+                    return
+                }
+                if !body.isEmpty { stream.outbound.writeBytes(body) }
+                handler.value.endRequest(stream)
+                if let timeout {
+                    let streamBound = NIOLoopBound(stream, eventLoop: loop)
+                    stream.deadlineTimer = loop.scheduleTask(in: TimeAmount(timeout)) {
+                        handler.value.reset(streamBound.value, failure: RPCError(.deadlineExceeded, "the request exceeded its deadline of \(timeout)"))
+                    }
+                }
+            }
+        }
+    }
+
     /// Opens a call: sends request HEADERS (with `grpc-timeout` when `timeout` is set).
     func open(path: String, metadata: HeaderFields, timeout: Duration?) async throws -> ClientCall {
         var headers = HeaderFields()

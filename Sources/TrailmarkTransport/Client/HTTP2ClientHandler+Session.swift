@@ -33,6 +33,15 @@ extension HTTP2ClientHandler: NGHTTP2SessionDelegate {
             consumeNow(streamID, bytes.count)
             return .ok
         }
+        if stream.raw {
+            consumeNow(streamID, bytes.count)
+            if stream.rawBody.count + bytes.count > stream.deframer.messageBytesMax {
+                reset(stream, failure: RPCError(.resourceExhausted, "response body exceeds \(stream.deframer.messageBytesMax) bytes"))
+            } else {
+                stream.rawBody.append(contentsOf: bytes)
+            }
+            return .ok
+        }
         if stream.queuedInboundBytes > HTTP2ServerHandler.inboundQueueBytesMax {
             stream.owedWindowBytes += bytes.count
         } else {

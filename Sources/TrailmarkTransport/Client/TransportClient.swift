@@ -58,6 +58,16 @@ public final class TransportClient: Sendable {
         try await open(path, metadata: metadata, timeout: timeout)
     }
 
+    /// A plain HTTP request over the same HTTP/2 connection (JSON gateway, health, any
+    /// HTTP/2 server); the response body is limited to `messageBytesMax`.
+    public func request(_ method: String, _ path: String, headers: HeaderFields = HeaderFields(), body: [UInt8] = [],
+                        timeout: Duration? = nil) async throws -> HTTPResponse {
+        var all = configuration.defaultHeaders
+        for field in headers { all.addLowercased(field.name, field.value) }
+        let connection = try await currentConnection()
+        return try await connection.request(method: method, path: path, headers: all, body: body, timeout: timeout)
+    }
+
     private func single(_ call: ClientCall) async throws -> [UInt8] {
         var body: [UInt8]?
         for try await message in call.responses {

@@ -1,5 +1,11 @@
+import Synchronization
 import TrailmarkTransport
 import TrailmarkWire
+
+/// How many 64 KiB messages the Flood handler managed to queue (the slow-reader test reads it).
+enum FloodCounter {
+    static let messages = Mutex(0)
+}
 
 /// A real `TransportServer` on 127.0.0.1 with echo RPCs of every shape and a few HTTP routes.
 struct EchoServer {
@@ -32,6 +38,13 @@ struct EchoServer {
         })
         router.register("/trailmark.v1.Echo/Bidi", .bidirectional { requests, _, responses in
             for try await message in requests { try await responses.write(message) }
+        })
+        router.register("/trailmark.v1.Echo/Flood", .serverStreaming { _, _, responses in
+            let chunk = [UInt8](repeating: 0xAB, count: 64 << 10)
+            for _ in 0..<4096 {  // 256 MiB if nothing pushed back
+                try await responses.write(chunk)
+                FloodCounter.messages.withLock { $0 += 1 }
+            }
         })
         router.route("GET", "/v1/health", bodyBytesMax: 0) { _ in .json(200, #"{"status":"ok"}"#) }
         router.route("POST", "/v1/echo", bodyBytesMax: 1024) { request in
