@@ -13,6 +13,8 @@ packages=(
   jq               # the seed recipes' queries
   python3-h2       # raw-frame HTTP/2 test client (runs on /usr/bin/python3)
   procps           # ps/pkill for the process tests
+  testssl.sh       # make security: TLS configuration scan (transport)
+  openssl          # s_client protocol probes (transport)
 )
 
 missing=()

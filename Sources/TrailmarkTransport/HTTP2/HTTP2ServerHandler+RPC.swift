@@ -34,12 +34,21 @@ extension HTTP2ServerHandler {
     }
 
     func receiveRPCData(_ stream: ServerStream, handler: RPCHandler, bytes: UnsafeRawBufferPointer) {
-        guard let session, var deframer = stream.deframer else { return }
+        guard let session, stream.deframer != nil else { return }
         if handler.streamsRequests && stream.queuedInboundBytes > Self.inboundQueueBytesMax {
             stream.owedWindowBytes += bytes.count
         } else {
             session.consume(streamID: stream.id, bytes: bytes.count)
         }
+        // Fast path: a single-request call whose whole message is in this chunk.
+        if stream.inbound == nil, stream.singleRequest == nil, stream.deframer?.bufferedBytes == 0,
+           let length = try? MessageFraming.parsePrefix(bytes, messageBytesMax: shared.limits.messageBytesMax),
+           bytes.count == MessageFraming.prefixBytes + length {
+            stream.singleRequest = Array(bytes[MessageFraming.prefixBytes...])
+            return
+        }
+        guard var deframer = stream.deframer else { return }
+        stream.deframer = nil  // unique while appending (no copy of its buffer)
         deframer.append(bytes)
         do {
             while let message = try deframer.next() {
@@ -49,14 +58,12 @@ extension HTTP2ServerHandler {
                 } else if stream.singleRequest == nil {
                     stream.singleRequest = message
                 } else {
-                    stream.deframer = nil
                     failRPC(stream, RPCError(.unimplemented, "more than one request message for a single-request method"))
                     return
                 }
             }
             stream.deframer = deframer
         } catch {
-            stream.deframer = nil
             failRPC(stream, RPCStatusTable.rpcError(for: error))
         }
     }

@@ -6,29 +6,45 @@ import TrailmarkWire
 /// response bytes. Nothing here calls `receive`/`send` or closes the channel.
 extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
     func session(beginHeaders streamID: Int32) -> NGHTTP2Session.CallbackResult {
-        if streams[streamID] == nil { streams[streamID] = ServerStream(id: streamID) }
+        if stream(streamID) == nil {
+            let created = ServerStream(id: streamID)
+            streams[streamID] = created
+            lastStream = created
+        }
         return .ok
     }
 
     func session(header streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> NGHTTP2Session.CallbackResult {
-        guard let stream = streams[streamID] else { return .ok }
+        guard let stream = stream(streamID) else { return .ok }
         guard case .pending = stream.kind else { return .ok }  // request trailers: ignored
         // RFC 9113 §6.5.2 accounting: name + value + 32 per field.
         stream.headerListBytes += name.count + value.count + 32
         guard stream.headerListBytes <= Int(shared.limits.headerListBytesMax) else { return .resetStream }
-        let nameString = String(decoding: name, as: UTF8.self)
-        let valueString = String(decoding: value, as: UTF8.self)
+        // Hot path: known names are compared as bytes; constant values reuse literals.
         if name.first == UInt8(ascii: ":") {
-            switch nameString {
-            case ":method": stream.method = valueString
-            case ":path": stream.path = valueString
-            case ":authority": stream.authority = valueString
-            default: break
+            if HeaderBytes.equal(name, ":path") {
+                stream.path = String(decoding: value, as: UTF8.self)
+            } else if HeaderBytes.equal(name, ":method") {
+                stream.method = HeaderBytes.equal(value, "POST") ? "POST" : HeaderBytes.equal(value, "GET") ? "GET"
+                    : String(decoding: value, as: UTF8.self)
+            } else if HeaderBytes.equal(name, ":authority") {
+                stream.authority = String(decoding: value, as: UTF8.self)
             }
             return .ok
         }
+        if HeaderBytes.equal(name, "content-type") {
+            let type = HeaderBytes.equal(value, "application/grpc+trailmark") ? "application/grpc+trailmark" : String(decoding: value, as: UTF8.self)
+            stream.contentType = type
+            stream.headers.addLowercased("content-type", type)
+            return .ok
+        }
+        if HeaderBytes.equal(name, "te") {
+            stream.headers.addLowercased("te", HeaderBytes.equal(value, "trailers") ? "trailers" : String(decoding: value, as: UTF8.self))
+            return .ok
+        }
+        let nameString = String(decoding: name, as: UTF8.self)
+        let valueString = String(decoding: value, as: UTF8.self)
         switch nameString {
-        case "content-type": stream.contentType = valueString
         case "grpc-timeout": stream.grpcTimeout = valueString
         case "grpc-encoding": stream.grpcEncoding = valueString
         case "content-length": stream.contentLength = Int(valueString)
@@ -38,15 +54,24 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
         return .ok
     }
 
+    /// The stream with `id`, remembering the last one looked up (callbacks for one frame
+    /// come in a row, so this saves most dictionary lookups).
+    func stream(_ id: Int32) -> ServerStream? {
+        if let last = lastStream, last.id == id { return last }
+        let found = streams[id]
+        lastStream = found
+        return found
+    }
+
     func session(headersComplete streamID: Int32, endStream: Bool) {
-        guard let stream = streams[streamID] else { return }
+        guard let stream = stream(streamID) else { return }
         if case .pending = stream.kind { route(stream) }
         if endStream { requestEnded(stream) }
     }
 
     func session(data streamID: Int32, bytes: UnsafeRawBufferPointer) -> NGHTTP2Session.CallbackResult {
         guard let session else { return .ok }
-        guard let stream = streams[streamID] else {
+        guard let stream = stream(streamID) else {
             session.consumeConnection(bytes: bytes.count)
             return .ok
         }
@@ -67,11 +92,12 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
     }
 
     func session(dataEndStream streamID: Int32) {
-        guard let stream = streams[streamID] else { return }
+        guard let stream = stream(streamID) else { return }
         requestEnded(stream)
     }
 
     func session(streamClosed streamID: Int32, errorCode: UInt32) {
+        if lastStream?.id == streamID { lastStream = nil }
         guard let stream = streams.removeValue(forKey: streamID) else { return }
         if stream.owedWindowBytes > 0 { session?.consumeConnection(bytes: stream.owedWindowBytes) }
         let reason = errorCode == NGHTTP2_NO_ERROR.rawValue
@@ -81,7 +107,7 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
     }
 
     func session(readData streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> NGHTTP2Session.DataRead {
-        guard let stream = streams[streamID] else { return .bytes(count: 0, endOfBody: true, trailers: nil) }
+        guard let stream = stream(streamID) else { return .bytes(count: 0, endOfBody: true, trailers: nil) }
         let count = min(buffer.count, stream.outbound.readableBytes)
         if count > 0 {
             stream.outbound.withUnsafeReadableBytes { source in
@@ -173,5 +199,14 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
     static func splitQuery(_ target: String) -> (path: String, query: String) {
         guard let mark = target.firstIndex(of: "?") else { return (target, "") }
         return (String(target[..<mark]), String(target[target.index(after: mark)...]))
+    }
+}
+
+/// Byte comparisons of header names/values against ASCII literals (no String creation).
+enum HeaderBytes {
+    @inline(__always)
+    static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+        guard bytes.count == literal.utf8CodeUnitCount else { return false }
+        return UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount).elementsEqual(bytes)
     }
 }

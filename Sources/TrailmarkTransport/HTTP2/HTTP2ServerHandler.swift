@@ -25,6 +25,8 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     let shared: ServerShared
     var session: NGHTTP2Session?
     var streams: [Int32: ServerStream] = [:]
+    /// Cache for `stream(_:)`; cleared when that stream closes.
+    var lastStream: ServerStream?
     var context: ChannelHandlerContext?
     var peer = "unknown"
     var executor: EventLoopTaskExecutor?
@@ -197,6 +199,7 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     }
 
     private func shutDownStreams() {
+        lastStream = nil
         let all = streams
         streams.removeAll()
         for stream in all.values { stream.tearDown(reason: RPCError(.unavailable, "the connection closed")) }
