@@ -26,7 +26,7 @@ run: build
 	$(SWIFT) run trailmark
 
 # Every test: Swift (all modules), then the suites that need processes or peers.
-test: deps test-swift test-e2e
+test: deps test-swift test-transport test-e2e
 	@echo "make test: all suites passed"
 
 # --- end to end (Tests/e2e): the real server binary, curl, HTTP/1.1 and HTTP/2 ---
@@ -39,7 +39,7 @@ test-swift:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-bench: deps
+bench: deps bench-transport-anchor
 	$(SWIFT) build -c release --product TrailmarkBench
 	.build/release/TrailmarkBench $(SUITES)
 
@@ -48,3 +48,23 @@ fuzz: deps
 
 clean:
 	rm -rf .build .build-* .build_*
+
+# --- transport ---
+# Peer tests that need the server executable: openssl s_client protocol probes, then testssl.sh
+# (`make security`, about 75 s on 2 cores). The curl / nghttp / python3-h2 peer tests run
+# inside `swift test` (TrailmarkTransportTests/Server/PeerTests).
+.PHONY: test-transport tls-probes bench-transport-anchor
+test-transport: tls-probes security
+
+tls-probes: deps
+	$(SWIFT) build --product trailmark
+	Tests/transport/tls_probes.sh .build/debug/trailmark
+
+security: deps
+	$(SWIFT) build --product trailmark
+	Tests/transport/security.sh .build/debug/trailmark
+
+# The grpc-swift-2 echo server the transport benchmark compares against, built in its own
+# package and scratch path so the product never depends on grpc-swift.
+bench-transport-anchor: deps
+	$(SWIFT) build -c release --package-path Benchmarks/GRPCSwiftEcho --scratch-path .build-grpc-echo

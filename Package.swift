@@ -61,7 +61,7 @@ let package = Package(
         ),
         .target(
             name: "TrailmarkTransport",
-            dependencies: ["TrailmarkWire", "CNGHTTP2", "COpenSSL", nioCore, nioPosix, nioHTTP1, logging],
+            dependencies: ["TrailmarkWire", "CNGHTTP2", "COpenSSL", nioCore, nioPosix, nioHTTP1, dequeModule, logging],
             swiftSettings: swiftSettings
         ),
 
@@ -78,7 +78,7 @@ let package = Package(
         // MARK: Executables.
         .executableTarget(
             name: "trailmark",
-            dependencies: ["TrailmarkServices", "TrailmarkWire", argumentParser, logging],
+            dependencies: ["TrailmarkServices", "TrailmarkTransport", "TrailmarkWire", argumentParser, logging],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
