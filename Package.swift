@@ -17,6 +17,7 @@ let dequeModule = Target.Dependency.product(name: "DequeModule", package: "swift
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
 let package = Package(
@@ -35,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: Wire — codec, framing, messages, limits, typed wire errors. Standard library only.
@@ -78,7 +80,7 @@ let package = Package(
         // MARK: Executables.
         .executableTarget(
             name: "trailmark",
-            dependencies: ["TrailmarkServices", "TrailmarkTransport", "TrailmarkWire", argumentParser, logging],
+            dependencies: ["TrailmarkServices", "TrailmarkTransport", "TrailmarkStorage", "TrailmarkWire", argumentParser, logging, metrics, prometheus],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -6,6 +6,6 @@ struct Trailmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trailmark",
         abstract: "Self-hosted product-analytics event service.",
-        subcommands: [ServeCommand.self],
+        subcommands: [ServeCommand.self, KeysCommand.self],
         defaultSubcommand: ServeCommand.self)
 }

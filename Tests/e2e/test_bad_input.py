@@ -47,7 +47,7 @@ CASES = [
     ("track_lone_surrogate", "POST", T, b'{"event":"\\ud800","anonymous_id":"x"}', None, J, 400, "invalid_json", None),
     ("track_nan", "POST", T, b'{"event":"a","anonymous_id":"x","properties":{"n":NaN}}', None, J, 400, "invalid_json", None),
     ("track_array_body", "POST", T, [], None, J, 400, "invalid_event", None),
-    ("track_string_body", "POST", T, "hello", None, J, 400, "invalid_event", None),
+    ("track_string_body", "POST", T, b'"hello"', None, J, 400, "invalid_event", None),
     # --- /v1/track: fields ---
     ("track_no_event", "POST", T, ev(event=...), None, J, 400, "invalid_event", "event"),
     ("track_event_null", "POST", T, ev(event=None), None, J, 400, "invalid_event", "event"),

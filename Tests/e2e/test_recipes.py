@@ -79,7 +79,7 @@ def test_signup_funnel_recipe(server):
              "--data-urlencode", "metric=uniques", "--data-urlencode", "from=2026-05-10T00:00:00Z",
              "--data-urlencode", "to=2026-05-11T00:00:00Z", "--data-urlencode", f"event={ev}"],
             check=True, capture_output=True)
-        lines = subprocess.run(["jq", "-r", ".metric, .rows[0].value"], input=out.stdout,
+        lines = subprocess.run(["jq", "-r", ".metric, .rows[0].value"], input=out.stdout.decode(),
                                check=True, capture_output=True, text=True).stdout.split()
         assert lines[0] == "uniques"
         uniques.append(int(lines[1]))

@@ -61,22 +61,11 @@ public struct JSONGateway: Sendable {
         return response
     }
 
+    private var auth: RequestAuthenticator { RequestAuthenticator(keys: hub.keys, limiter: hub.limiter) }
+
     private func authenticate(_ request: GatewayRequest, route: GatewayRoute) throws(APIError) -> StoredKey {
-        guard let header = request.header("authorization"), header.hasPrefix("Bearer ") else {
-            throw APIError(.unauthorized, "missing API key: send Authorization: Bearer <key>")
-        }
-        guard let key = hub.keys.authenticate(header.dropFirst("Bearer ".count)) else {
-            throw APIError(.unauthorized, "unknown or revoked API key")
-        }
-        if let action = route.action, !key.may(action) {
-            throw APIError(.forbidden, "a \(key.kind.rawValue) key may not call \(route.name)")
-        }
-        if key.kind == .public {
-            guard let origin = request.header("origin"), key.origins.contains(origin) else {
-                throw APIError(.originNotAllowed, "this public key only accepts requests from its allowed origins")
-            }
-        }
-        return key
+        try auth.authenticate(authorization: request.header("authorization"), origin: request.header("origin"),
+                              action: route.action ?? .read, operation: route.name)
     }
 
     /// CORS preflight for browser SDKs: allowed when the origin is on some public key's
@@ -100,7 +89,7 @@ public struct JSONGateway: Sendable {
     /// sends), or no content type at all.
     private func checkBody(_ request: GatewayRequest, route: GatewayRoute) throws(APIError) {
         if let type = request.header("content-type") {
-            let parts = type.lowercased().split(separator: ";").map { String($0.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed()) }
+            let parts = type.lowercased().split(separator: ";").map { $0.filter { $0 != " " } }
             guard let media = parts.first, media == "application/json" || media == "text/plain" else {
                 throw APIError(.unsupportedMediaType, "send JSON with Content-Type: application/json (got \(type.prefix(100)))")
             }
@@ -116,9 +105,7 @@ public struct JSONGateway: Sendable {
     }
 
     private func limit(_ key: StoredKey, events: Int) throws(APIError) {
-        if let wait = hub.limiter.acquire(key: key.id, events: events) {
-            throw APIError(.rateLimited, "rate limit of this key exceeded; retry in \(wait) s", retryAfterSeconds: wait)
-        }
+        try auth.limit(key, events: events)
     }
 
     private func dispatch(_ route: GatewayRoute, request: GatewayRequest, key: StoredKey) async throws(APIError) -> GatewayResponse {

@@ -11,11 +11,16 @@ import Synchronization
 public final class KeyStore: Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+
+        public init(description: String) { self.description = description }
     }
 
     private let directory: URL
     private let pepper: [UInt8]
     private let keys: Mutex<[String: StoredKey]>
+    /// When `keys.json` was last checked and its modification time then, so keys created
+    /// or revoked by `trailmark keys` take effect in a running server within a second.
+    private let fileCheck = Mutex<(checkedAt: ContinuousClock.Instant, modified: Date?)>((ContinuousClock.now - .seconds(60), nil))
 
     public static let fileName = "keys.json"
     public static let pepperFileName = "pepper"
@@ -34,12 +39,43 @@ public final class KeyStore: Sendable {
             pepper = fresh
         }
         let fileURL = directory.appendingPathComponent(Self.fileName)
+        keys = Mutex(try Self.load(fileURL))
+        let modified = Self.modificationDate(fileURL)
+        fileCheck.withLock { $0.modified = modified }
+    }
+
+    private static func load(_ fileURL: URL) throws -> [String: StoredKey] {
         var table: [String: StoredKey] = [:]
         if FileManager.default.fileExists(atPath: fileURL.path) {
             let data = try Data(contentsOf: fileURL)
             for key in try JSONDecoder().decode([StoredKey].self, from: data) { table[key.id] = key }
         }
-        keys = Mutex(table)
+        return table
+    }
+
+    private static func modificationDate(_ url: URL) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
+    }
+
+    /// Reloads `keys.json` when another process (the `keys` CLI) changed it; at most one
+    /// `stat` per second. A file that fails to parse keeps the current table.
+    private func refreshIfChanged(interval: Duration = .seconds(1)) {
+        let fileURL = directory.appendingPathComponent(Self.fileName)
+        let due = fileCheck.withLock { check -> Bool in
+            let now = ContinuousClock.now
+            guard now - check.checkedAt >= interval else { return false }
+            check.checkedAt = now
+            return true
+        }
+        guard due else { return }
+        let modified = Self.modificationDate(fileURL)
+        let changed = fileCheck.withLock { check -> Bool in
+            defer { check.modified = modified }
+            return check.modified != modified
+        }
+        if changed, let table = try? Self.load(fileURL) {
+            keys.withLock { $0 = table }
+        }
     }
 
     /// Creates a key and returns its full text (the only time it is ever available).
@@ -74,7 +110,14 @@ public final class KeyStore: Sendable {
     /// The live key matching a bearer token, compared in constant time; `nil` otherwise.
     public func authenticate(_ token: Substring) -> StoredKey? {
         guard let text = KeyText(parsing: token) else { return nil }
-        guard let record = keys.withLock({ $0[text.id] }), !record.revoked, record.kind == text.kind else { return nil }
+        refreshIfChanged()
+        var found = keys.withLock { $0[text.id] }
+        if found == nil {
+            // A key created a moment ago by `trailmark keys create`: look again sooner.
+            refreshIfChanged(interval: .milliseconds(20))
+            found = keys.withLock { $0[text.id] }
+        }
+        guard let record = found, !record.revoked, record.kind == text.kind else { return nil }
         let candidate = Array(hash(secret: text.secret).utf8)
         let stored = Array(record.hash.utf8)
         guard candidate.count == stored.count else { return nil }
