@@ -22,8 +22,10 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
+# Starts the server on $(DATA) (TLS with a generated development certificate) and, on a
+# fresh directory, creates project "dev" and prints its keys and a first curl command.
 run: build
-	$(SWIFT) run trailmark
+	.build/debug/trailmark serve --data $(DATA) --port $(PORT) --dev
 
 # Every test: Swift (all modules), then the suites that need processes or peers.
 test: deps test-swift test-transport test-e2e

@@ -39,10 +39,10 @@ struct ServeCommand: AsyncParsableCommand {
         try await server.start()
         let scheme = options.plaintext ? "http" : "https"
         let port = server.localPort ?? options.port
-        print("trailmark: listening on \(scheme)://\(options.host):\(port)")
-        if let ca = server.developmentCAFile { print("trailmark: development CA certificate: \(ca)") }
+        say("trailmark: listening on \(scheme)://\(options.host):\(port)")
+        if let ca = server.developmentCAFile { say("trailmark: development CA certificate: \(ca)") }
         if service.dev, let keys = try DevProject.ensure(keys: hub.keys, dataDirectory: options.data) {
-            print(DevProject.instructions(keys: keys, base: "\(scheme)://localhost:\(port)", caFile: server.developmentCAFile))
+            say(DevProject.instructions(keys: keys, base: "\(scheme)://localhost:\(port)", caFile: server.developmentCAFile))
         }
         await SignalWaiter.run(server: server, logger: logger)
         await hub.shutdown()
