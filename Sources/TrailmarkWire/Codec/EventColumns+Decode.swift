@@ -133,25 +133,29 @@ struct EventColumnsDecoder {
         var users: [String?] = []
         if wantUsers { users.reserveCapacity(n) }
         for i in 0 ..< n {
-            var e = Event(event: try ref(&cName, i, "event", limits.eventNameBytesMax))
-            e.anonymousID = try ref(&cAnon, i, "anonymous_id", limits.anonymousIDBytesMax)
-            e.userID = try nullableRef(&cUserID, has[F.userID], i, "user_id", limits.userIDBytesMax)
-            do { e.timestamp = try timestamp.next(i) } catch { throw fail(error, i, "timestamp") }
-            e.sessionID = try nullableRef(&cSession, has[F.sessionID], i, "session_id", limits.sessionIDBytesMax)
-            e.eventID = try nullableRef(&cEventID, has[F.eventID], i, "event_id", limits.eventIDBytesMax)
-            e.url = try nullableRef(&cURL, has[F.url], i, "url", limits.urlBytesMax)
-            e.path = try nullableRef(&cPath, has[F.path], i, "path", limits.urlBytesMax)
-            e.referrer = try nullableRef(&cReferrer, has[F.referrer], i, "referrer", limits.urlBytesMax)
+            let name = try ref(&cName, i, "event", limits.eventNameBytesMax)
+            let anonymousID = try ref(&cAnon, i, "anonymous_id", limits.anonymousIDBytesMax)
+            let userID = try nullableRef(&cUserID, has[F.userID], i, "user_id", limits.userIDBytesMax)
+            let time: Int64?
+            do { time = try timestamp.next(i) } catch { throw fail(error, i, "timestamp") }
+            let sessionID = try nullableRef(&cSession, has[F.sessionID], i, "session_id", limits.sessionIDBytesMax)
+            let eventID = try nullableRef(&cEventID, has[F.eventID], i, "event_id", limits.eventIDBytesMax)
+            let url = try nullableRef(&cURL, has[F.url], i, "url", limits.urlBytesMax)
+            let urlPath = try nullableRef(&cPath, has[F.path], i, "path", limits.urlBytesMax)
+            let referrer = try nullableRef(&cReferrer, has[F.referrer], i, "referrer", limits.urlBytesMax)
+            var properties = Properties()
             if has[F.propertyCount] {
                 let k = try varint(&cCount, i, "properties")
                 if k > 0 {
                     guard k <= UInt64(limits.propertiesCountMax), k <= UInt64(cKey.remainingBytes) else {
                         throw fail(WireError(.limitExceeded, field: "", "\(k) properties exceed the maximum of \(min(limits.propertiesCountMax, cKey.remainingBytes))"), i, "properties")
                     }
-                    e.properties = try properties(Int(k), &cKey, &cValue, &keys, i)
+                    properties = try self.properties(Int(k), &cKey, &cValue, &keys, i)
                 }
             }
-            do { e.receivedAt = try receivedAt.next(i) } catch { throw fail(error, i, "received_at") }
+            let received: Int64?
+            do { received = try receivedAt.next(i) } catch { throw fail(error, i, "received_at") }
+            var attribution: Attribution?
             if let source = try nullableRef(&cSource, has[F.source], i, "source", limits.stringBytesMax) {
                 let medium = try ref(&cMedium, i, "medium", limits.stringBytesMax)
                 let campaign = try nullableRef(&cCampaign, has[F.campaign], i, "campaign", limits.stringBytesMax)
@@ -160,11 +164,15 @@ struct EventColumnsDecoder {
                 guard raw <= 255, let confidence = Attribution.Confidence(rawValue: UInt8(raw)) else {
                     throw fail(WireError(.invalidValue, field: "", "unknown confidence \(raw)"), i, "source_confidence")
                 }
-                e.attribution = Attribution(source: source, medium: medium, campaign: campaign, rule: rule, confidence: confidence)
+                attribution = Attribution(source: source, medium: medium, campaign: campaign, rule: rule, confidence: confidence)
             }
-            do { e.seq = try seq.next(i).map { UInt64(bitPattern: $0) } } catch { throw fail(error, i, "seq") }
+            let position: Int64?
+            do { position = try seq.next(i) } catch { throw fail(error, i, "seq") }
             if wantUsers { users.append(try nullableRef(&cUser, hasUsers, i, "user", limits.userIDBytesMax)) }
-            events.append(e)
+            events.append(Event(
+                event: name, anonymousID: anonymousID, userID: userID, timestamp: time, sessionID: sessionID,
+                eventID: eventID, url: url, path: urlPath, referrer: referrer, properties: properties,
+                receivedAt: received, attribution: attribution, seq: position.map { UInt64(bitPattern: $0) }))
         }
         let leftovers: [(WireReader, Int)] = [
             (cName, F.name), (cAnon, F.anonymousID), (cUserID, F.userID), (cSession, F.sessionID),
