@@ -8,14 +8,14 @@ struct EventColumnsDecoder {
     typealias F = EventColumns.Field
 
     private let limits: WireLimits
-    private let path: StaticString
     private var strings: [String] = []
     private var lengths: [Int] = []
 
-    /// Decodes the block's fields from `r`. `countMax` bounds the event count; `path` names
-    /// the events in errors; with `wantUsers` the stitched-user column (query rows) is read.
+    /// Decodes the block's fields from `r`. `countMax` bounds the event count; with
+    /// `wantUsers` the stitched-user column (query rows) is read. Error paths start at the
+    /// event (`[3].timestamp`); the enclosing field's name is prepended by `readMessage`.
     static func decode(
-        _ r: inout WireReader, countMax: Int, path: StaticString, wantUsers: Bool
+        _ r: inout WireReader, countMax: Int, wantUsers: Bool
     ) throws(WireError) -> (events: [Event], users: [String?]) {
         var slots = [Range<Int>?](repeating: nil, count: F.last + 1)
         var count: UInt64 = 0
@@ -31,7 +31,7 @@ struct EventColumnsDecoder {
         guard count <= UInt64(countMax) else {
             throw WireError(.limitExceeded, field: "", "\(count) events exceed the maximum of \(countMax)")
         }
-        var decoder = EventColumnsDecoder(limits: r.limits, path: path)
+        var decoder = EventColumnsDecoder(limits: r.limits)
         let n = Int(count)
         for column in [F.name, F.anonymousID] where n > 0 {
             guard let slot = slots[column] else {
@@ -45,9 +45,8 @@ struct EventColumnsDecoder {
         return try decoder.decodeEvents(n, slots, r, wantUsers: wantUsers)
     }
 
-    private init(limits: WireLimits, path: StaticString) {
+    private init(limits: WireLimits) {
         self.limits = limits
-        self.path = path
     }
 
     private mutating func decodeDictionary(_ reader: WireReader) throws(WireError) {
@@ -80,7 +79,7 @@ struct EventColumnsDecoder {
     }
 
     private func fail(_ error: WireError, _ i: Int, _ field: StaticString) -> WireError {
-        error.nested(in: "\(path)[\(i)].\(field)")
+        error.nested(in: "[\(i)].\(field)")
     }
 
     /// Dictionary entry `k`, at most `maxBytes` long.
@@ -198,7 +197,7 @@ struct EventColumnsDecoder {
             let keyIndex = try varint(&cKey, i, "properties")
             let key = try entry(keyIndex, i, "properties", limits.propertyKeyBytesMax)
             guard keys.firstUse(of: Int(keyIndex), in: i, strings: strings) else {
-                throw WireError(.invalidValue, field: "\(path)[\(i)].properties.\(key)", "duplicate property key \"\(key)\"")
+                throw WireError(.invalidValue, field: "[\(i)].properties.\(key)", "duplicate property key \"\(key)\"")
             }
             let value: PropertyValue
             let kind: UInt8
@@ -218,7 +217,7 @@ struct EventColumnsDecoder {
                 value = .string(try entry(s, i, "properties", limits.propertiesBytesMax))
                 size += lengths[Int(s)]
             default:
-                throw WireError(.invalidValue, field: "\(path)[\(i)].properties.\(key)", "unknown property value kind \(kind)")
+                throw WireError(.invalidValue, field: "[\(i)].properties.\(key)", "unknown property value kind \(kind)")
             }
             size += lengths[Int(keyIndex)]
             guard size <= limits.propertiesBytesMax else {

@@ -51,7 +51,7 @@ enum EventRowsCodec {
     static func decode(_ f: FieldHeader, _ name: StaticString, _ r: inout WireReader) throws(WireError) -> [EventRow] {
         let countMax = r.limits.repeatedCountMax
         return try r.readMessage(f, name) { (r: inout WireReader) throws(WireError) in
-            let (events, users) = try EventColumnsDecoder.decode(&r, countMax: countMax, path: name, wantUsers: true)
+            let (events, users) = try EventColumnsDecoder.decode(&r, countMax: countMax, wantUsers: true)
             return zip(events, users).map { EventRow(event: $0, user: $1) }
         }
     }
