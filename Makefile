@@ -37,8 +37,12 @@ bench: deps
 	$(SWIFT) build -c release --product TrailmarkBench
 	.build/release/TrailmarkBench $(SUITES)
 
+# --- codec ---
+# libFuzzer on every wire decoder for FUZZ_SECONDS (default 60); findings go to
+# FuzzTesting/Regressions/, which `make test` replays (FuzzRegressionTests).
+FUZZ_SECONDS ?= 60
 fuzz: deps
-	$(MAKE) -C FuzzTesting run
+	$(MAKE) -C FuzzTesting run FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 clean:
 	rm -rf .build .build-* .build_*
