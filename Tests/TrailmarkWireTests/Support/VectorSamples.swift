@@ -25,6 +25,10 @@ enum VectorSamples {
     static let all: [(stem: String, type: String, message: any WireMessage & Hashable)] = [
         ("EventBatch", "EventBatch", EventBatch(events: [pageview, signup, serverSide], sentAt: t0 + 2_000_000, batchID: 300)),
         ("EventBatch-empty", "EventBatch", EventBatch(events: [])),
+        ("EventBatch-small", "EventBatch", EventBatch(events: [  // the worked example of WIRE.md § 6.7
+            Event(event: "view", anonymousID: "a1", timestamp: 1_000_000, properties: ["plan": .string("pro")]),
+            Event(event: "buy", anonymousID: "a1", userID: "u1", properties: ["n": .int(-2), "plan": .string("pro")]),
+        ], sentAt: 1_000_500)),
         ("BatchAck", "BatchAck", BatchAck(batchID: 300, accepted: 2, duplicates: 1, eventIDs: ["0192f1c2-7b7e-7000-8000-000000000001", "e-2", "e-3"])),
         ("IdentifyBatch", "IdentifyBatch", IdentifyBatch(
             identifies: [Identify(anonymousID: "a-7f3e", userID: "user-42", traits: ["email": .string("ada@example.com"), "age": .int(36)], timestamp: t0),
