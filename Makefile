@@ -5,7 +5,7 @@ SWIFT ?= swift
 DATA ?= ./data
 PORT ?= 8443
 
-.PHONY: help deps build release run test test-swift bench fuzz crash security load clean
+.PHONY: help deps build release run test test-swift test-codec bench fuzz crash security load clean
 
 help:
 	@echo "make run    install what is missing, build, start the server"
@@ -26,7 +26,7 @@ run: build
 	$(SWIFT) run trailmark
 
 # Every test: Swift (all modules), then the suites that need processes or peers.
-test: deps test-swift
+test: deps test-swift test-codec
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -41,6 +41,11 @@ bench: deps
 # libFuzzer on every wire decoder for FUZZ_SECONDS (default 60); findings go to
 # FuzzTesting/Regressions/, which `make test` replays (FuzzRegressionTests).
 FUZZ_SECONDS ?= 60
+# An independent codec written from Proto/ alone (Python, stdlib) must decode and re-encode
+# every golden vector byte for byte.
+test-codec:
+	python3 Tests/ProtoConformance/conformance.py
+
 fuzz: deps
 	$(MAKE) -C FuzzTesting run FUZZ_SECONDS=$(FUZZ_SECONDS)
 
