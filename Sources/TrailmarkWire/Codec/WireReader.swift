@@ -52,8 +52,10 @@ public struct WireReader {
         return b
     }
 
-    /// A base-128 varint, least significant group first. Rejects more than 10 bytes, bits
+    /// A base-128 varint, least significant group first (inlined: it is most of the work
+    /// of decoding an event block). Rejects more than 10 bytes, bits
     /// above 64 and non-minimal encodings (a final byte of 0 after the first).
+    @inline(__always)
     public mutating func readVarint() throws(WireError) -> UInt64 {
         guard index < end else { throw WireError(.truncated, field: "", "input ended inside a varint") }
         let first = buffer[index]
