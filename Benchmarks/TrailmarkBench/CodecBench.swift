@@ -41,10 +41,6 @@ enum CodecBench {
               ratio: fmt(wireEncode / coderEncode) + "x")
         t.add("encode events/s Trailmark", value: fmt(wireEncode, decimals: 0), anchor: "JSONSerialization \(fmt(serialEncode, decimals: 0))",
               ratio: fmt(wireEncode / serialEncode) + "x")
-        let framed = batch.framed()
-        let framedDecode = try rate(n) { _ = try EventBatch(framed: framed) }
-        t.add("framed decode events/s", value: fmt(framedDecode, decimals: 0), anchor: "unframed \(fmt(wireDecode, decimals: 0))",
-              ratio: fmt(framedDecode / wireDecode) + "x")
         return t
     }
 

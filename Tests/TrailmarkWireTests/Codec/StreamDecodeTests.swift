@@ -34,6 +34,18 @@ import TrailmarkWire
         }
     }
 
+    @Test func deframerDecodesTypedMessages() throws {
+        var deframer = MessageDeframer()
+        deframer.append(BatchAck(accepted: 3, duplicates: 1).framed() + BatchAck(batchID: 9, accepted: 0, duplicates: 0).framed())
+        #expect(try deframer.next(BatchAck.self) == BatchAck(accepted: 3, duplicates: 1))
+        #expect(try deframer.next(BatchAck.self) == BatchAck(batchID: 9, accepted: 0, duplicates: 0))
+        #expect(try deframer.next(BatchAck.self) == nil)
+        deframer.append(MessageFraming.framed([0x08, 0x02]))  // field 1 (batch_id), varint 2
+        deframer.append(MessageFraming.framed([0x0A]))
+        #expect(try deframer.next(BatchAck.self) == BatchAck(batchID: 2, accepted: 0, duplicates: 0))
+        #expect(throws: WireError.self) { try deframer.next(BatchAck.self) }
+    }
+
     @Test func framedEntryPointRejectsShortLongAndCompressedFrames() throws {
         let framed = EventBatch(events: [VectorSamples.signup]).framed()
         #expect(try EventBatch(framed: framed).events == [VectorSamples.signup])
