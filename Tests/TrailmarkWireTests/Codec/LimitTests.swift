@@ -83,7 +83,7 @@ import TrailmarkWire
         let stats = StatsQuery(metric: .count, events: ["a", "b"]).encoded()
         expectWireError(StatsQuery.self, stats, .limitExceeded, field: "events", limits: limits { $0.repeatedCountMax = 1 })
         let rows = EventsPage(rows: [EventRow(event: Event(event: "a"), user: nil), EventRow(event: Event(event: "b"), user: nil)]).encoded()
-        expectWireError(EventsPage.self, rows, .limitExceeded, field: "rows", limits: limits { $0.repeatedCountMax = 1 })
+        expectWireError(EventsPage.self, rows, .limitExceeded, field: "rows", limits: limits { $0.batchEventsMax = 1 })
     }
 
     @Test func nestingDepth() throws {
