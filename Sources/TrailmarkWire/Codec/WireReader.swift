@@ -11,6 +11,8 @@
 ///   its mapped segment alive while it decodes). It is deliberately not `Sendable`.
 /// - Lengths and counts are checked against the bytes that remain before anything is
 ///   allocated for them, and against `limits`.
+/// - After a thrown `WireError` the reader's position is unspecified: discard it (a
+///   malformed message poisons that message only).
 public struct WireReader {
     let buffer: UnsafeRawBufferPointer
     var index: Int
