@@ -127,8 +127,9 @@ struct EventColumnsDecoder {
         var seq = try DeltaColumnReader(r, slots, F.seq, F.seqPresent, n)
         var keys = PropertyKeyChecker(dictionaryCount: strings.count)
 
-        var events: [Event] = []
-        events.reserveCapacity(n)
+        // Events are filled in place, field by field: constructing each with `Event(...)`
+        // and appending it copied the whole struct twice (every string retained again).
+        var events = [Event](repeating: Event(event: ""), count: n)
         var users: [String?] = []
         if wantUsers { users.reserveCapacity(n) }
         for i in 0 ..< n {
@@ -168,10 +169,19 @@ struct EventColumnsDecoder {
             let position: Int64?
             do { position = try seq.next(i) } catch { throw fail(error, i, "seq") }
             if wantUsers { users.append(try nullableRef(&cUser, hasUsers, i, "user", limits.userIDBytesMax)) }
-            events.append(Event(
-                event: name, anonymousID: anonymousID, userID: userID, timestamp: time, sessionID: sessionID,
-                eventID: eventID, url: url, path: urlPath, referrer: referrer, properties: properties,
-                receivedAt: received, attribution: attribution, seq: position.map { UInt64(bitPattern: $0) }))
+            events[i].event = name
+            events[i].anonymousID = anonymousID
+            events[i].userID = userID
+            events[i].timestamp = time
+            events[i].sessionID = sessionID
+            events[i].eventID = eventID
+            events[i].url = url
+            events[i].path = urlPath
+            events[i].referrer = referrer
+            events[i].properties = properties
+            events[i].receivedAt = received
+            events[i].attribution = attribution
+            events[i].seq = position.map { UInt64(bitPattern: $0) }
         }
         let leftovers: [(WireReader, Int)] = [
             (cName, F.name), (cAnon, F.anonymousID), (cUserID, F.userID), (cSession, F.sessionID),
