@@ -5,7 +5,7 @@ SWIFT ?= swift
 DATA ?= ./data
 PORT ?= 8443
 
-.PHONY: help deps build release run test test-swift test-e2e bench fuzz crash security load clean
+.PHONY: help deps build release run test test-swift test-codec test-transport test-e2e bench fuzz crash security load clean
 
 help:
 	@echo "make run    install what is missing, build, start the server"
@@ -28,7 +28,7 @@ run: build
 	.build/debug/trailmark serve --data $(DATA) --port $(PORT) --dev
 
 # Every test: Swift (all modules), then the suites that need processes or peers.
-test: deps test-swift test-transport test-e2e
+test: deps test-swift test-codec test-transport test-e2e
 	@echo "make test: all suites passed"
 
 # --- end to end (Tests/e2e): the real server binary, curl, HTTP/1.1 and HTTP/2 ---
@@ -45,8 +45,17 @@ bench: deps bench-transport-anchor
 	$(SWIFT) build -c release --product TrailmarkBench
 	.build/release/TrailmarkBench $(SUITES)
 
+# --- codec ---
+# libFuzzer on every wire decoder for FUZZ_SECONDS (default 60); findings go to
+# FuzzTesting/Regressions/, which `make test` replays (FuzzRegressionTests).
+FUZZ_SECONDS ?= 60
+# An independent codec written from Proto/ alone (Python, stdlib) must decode and re-encode
+# every golden vector byte for byte.
+test-codec:
+	python3 Tests/ProtoConformance/conformance.py
+
 fuzz: deps
-	$(MAKE) -C FuzzTesting run
+	$(MAKE) -C FuzzTesting run FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 clean:
 	rm -rf .build .build-* .build_*

@@ -13,7 +13,7 @@ extension EventBatch: WireMessage {
             switch f.number {
             case 1:
                 events = try r.readMessage(f, "events") { (r: inout WireReader) throws(WireError) in
-                    try EventColumnsDecoder.decode(&r, countMax: countMax, path: "events", wantUsers: false).events
+                    try EventColumnsDecoder.decode(&r, countMax: countMax, wantUsers: false).events
                 }
             case 2: sentAt = try r.readSInt64(f, "sent_at")
             case 3: batchID = try r.readUInt64(f, "batch_id")
@@ -38,7 +38,7 @@ extension StoredEventBatch: WireMessage {
             case 1: project = try r.readString(f, "project", maxBytes: r.limits.stringBytesMax)
             case 2:
                 events = try r.readMessage(f, "events") { (r: inout WireReader) throws(WireError) in
-                    try EventColumnsDecoder.decode(&r, countMax: countMax, path: "events", wantUsers: false).events
+                    try EventColumnsDecoder.decode(&r, countMax: countMax, wantUsers: false).events
                 }
             default: try r.skip(f)
             }

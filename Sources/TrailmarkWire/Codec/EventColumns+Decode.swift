@@ -8,14 +8,14 @@ struct EventColumnsDecoder {
     typealias F = EventColumns.Field
 
     private let limits: WireLimits
-    private let path: StaticString
     private var strings: [String] = []
     private var lengths: [Int] = []
 
-    /// Decodes the block's fields from `r`. `countMax` bounds the event count; `path` names
-    /// the events in errors; with `wantUsers` the stitched-user column (query rows) is read.
+    /// Decodes the block's fields from `r`. `countMax` bounds the event count; with
+    /// `wantUsers` the stitched-user column (query rows) is read. Error paths start at the
+    /// event (`[3].timestamp`); the enclosing field's name is prepended by `readMessage`.
     static func decode(
-        _ r: inout WireReader, countMax: Int, path: StaticString, wantUsers: Bool
+        _ r: inout WireReader, countMax: Int, wantUsers: Bool
     ) throws(WireError) -> (events: [Event], users: [String?]) {
         var slots = [Range<Int>?](repeating: nil, count: F.last + 1)
         var count: UInt64 = 0
@@ -31,7 +31,7 @@ struct EventColumnsDecoder {
         guard count <= UInt64(countMax) else {
             throw WireError(.limitExceeded, field: "", "\(count) events exceed the maximum of \(countMax)")
         }
-        var decoder = EventColumnsDecoder(limits: r.limits, path: path)
+        var decoder = EventColumnsDecoder(limits: r.limits)
         let n = Int(count)
         for column in [F.name, F.anonymousID] where n > 0 {
             guard let slot = slots[column] else {
@@ -45,9 +45,8 @@ struct EventColumnsDecoder {
         return try decoder.decodeEvents(n, slots, r, wantUsers: wantUsers)
     }
 
-    private init(limits: WireLimits, path: StaticString) {
+    private init(limits: WireLimits) {
         self.limits = limits
-        self.path = path
     }
 
     private mutating func decodeDictionary(_ reader: WireReader) throws(WireError) {
@@ -80,7 +79,7 @@ struct EventColumnsDecoder {
     }
 
     private func fail(_ error: WireError, _ i: Int, _ field: StaticString) -> WireError {
-        error.nested(in: "\(path)[\(i)].\(field)")
+        error.nested(in: "[\(i)].\(field)")
     }
 
     /// Dictionary entry `k`, at most `maxBytes` long.
@@ -128,30 +127,35 @@ struct EventColumnsDecoder {
         var seq = try DeltaColumnReader(r, slots, F.seq, F.seqPresent, n)
         var keys = PropertyKeyChecker(dictionaryCount: strings.count)
 
-        var events: [Event] = []
-        events.reserveCapacity(n)
+        // Events are filled in place, field by field: constructing each with `Event(...)`
+        // and appending it copied the whole struct twice (every string retained again).
+        var events = [Event](repeating: Event(event: ""), count: n)
         var users: [String?] = []
         if wantUsers { users.reserveCapacity(n) }
         for i in 0 ..< n {
-            var e = Event(event: try ref(&cName, i, "event", limits.eventNameBytesMax))
-            e.anonymousID = try ref(&cAnon, i, "anonymous_id", limits.anonymousIDBytesMax)
-            e.userID = try nullableRef(&cUserID, has[F.userID], i, "user_id", limits.userIDBytesMax)
-            do { e.timestamp = try timestamp.next(i) } catch { throw fail(error, i, "timestamp") }
-            e.sessionID = try nullableRef(&cSession, has[F.sessionID], i, "session_id", limits.sessionIDBytesMax)
-            e.eventID = try nullableRef(&cEventID, has[F.eventID], i, "event_id", limits.eventIDBytesMax)
-            e.url = try nullableRef(&cURL, has[F.url], i, "url", limits.urlBytesMax)
-            e.path = try nullableRef(&cPath, has[F.path], i, "path", limits.urlBytesMax)
-            e.referrer = try nullableRef(&cReferrer, has[F.referrer], i, "referrer", limits.urlBytesMax)
+            let name = try ref(&cName, i, "event", limits.eventNameBytesMax)
+            let anonymousID = try ref(&cAnon, i, "anonymous_id", limits.anonymousIDBytesMax)
+            let userID = try nullableRef(&cUserID, has[F.userID], i, "user_id", limits.userIDBytesMax)
+            let time: Int64?
+            do { time = try timestamp.next(i) } catch { throw fail(error, i, "timestamp") }
+            let sessionID = try nullableRef(&cSession, has[F.sessionID], i, "session_id", limits.sessionIDBytesMax)
+            let eventID = try nullableRef(&cEventID, has[F.eventID], i, "event_id", limits.eventIDBytesMax)
+            let url = try nullableRef(&cURL, has[F.url], i, "url", limits.urlBytesMax)
+            let urlPath = try nullableRef(&cPath, has[F.path], i, "path", limits.urlBytesMax)
+            let referrer = try nullableRef(&cReferrer, has[F.referrer], i, "referrer", limits.urlBytesMax)
+            var properties = Properties()
             if has[F.propertyCount] {
                 let k = try varint(&cCount, i, "properties")
                 if k > 0 {
                     guard k <= UInt64(limits.propertiesCountMax), k <= UInt64(cKey.remainingBytes) else {
                         throw fail(WireError(.limitExceeded, field: "", "\(k) properties exceed the maximum of \(min(limits.propertiesCountMax, cKey.remainingBytes))"), i, "properties")
                     }
-                    e.properties = try properties(Int(k), &cKey, &cValue, &keys, i)
+                    properties = try self.properties(Int(k), &cKey, &cValue, &keys, i)
                 }
             }
-            do { e.receivedAt = try receivedAt.next(i) } catch { throw fail(error, i, "received_at") }
+            let received: Int64?
+            do { received = try receivedAt.next(i) } catch { throw fail(error, i, "received_at") }
+            var attribution: Attribution?
             if let source = try nullableRef(&cSource, has[F.source], i, "source", limits.stringBytesMax) {
                 let medium = try ref(&cMedium, i, "medium", limits.stringBytesMax)
                 let campaign = try nullableRef(&cCampaign, has[F.campaign], i, "campaign", limits.stringBytesMax)
@@ -160,11 +164,24 @@ struct EventColumnsDecoder {
                 guard raw <= 255, let confidence = Attribution.Confidence(rawValue: UInt8(raw)) else {
                     throw fail(WireError(.invalidValue, field: "", "unknown confidence \(raw)"), i, "source_confidence")
                 }
-                e.attribution = Attribution(source: source, medium: medium, campaign: campaign, rule: rule, confidence: confidence)
+                attribution = Attribution(source: source, medium: medium, campaign: campaign, rule: rule, confidence: confidence)
             }
-            do { e.seq = try seq.next(i).map { UInt64(bitPattern: $0) } } catch { throw fail(error, i, "seq") }
+            let position: Int64?
+            do { position = try seq.next(i) } catch { throw fail(error, i, "seq") }
             if wantUsers { users.append(try nullableRef(&cUser, hasUsers, i, "user", limits.userIDBytesMax)) }
-            events.append(e)
+            events[i].event = name
+            events[i].anonymousID = anonymousID
+            events[i].userID = userID
+            events[i].timestamp = time
+            events[i].sessionID = sessionID
+            events[i].eventID = eventID
+            events[i].url = url
+            events[i].path = urlPath
+            events[i].referrer = referrer
+            events[i].properties = properties
+            events[i].receivedAt = received
+            events[i].attribution = attribution
+            events[i].seq = position.map { UInt64(bitPattern: $0) }
         }
         let leftovers: [(WireReader, Int)] = [
             (cName, F.name), (cAnon, F.anonymousID), (cUserID, F.userID), (cSession, F.sessionID),
@@ -190,7 +207,7 @@ struct EventColumnsDecoder {
             let keyIndex = try varint(&cKey, i, "properties")
             let key = try entry(keyIndex, i, "properties", limits.propertyKeyBytesMax)
             guard keys.firstUse(of: Int(keyIndex), in: i, strings: strings) else {
-                throw WireError(.invalidValue, field: "\(path)[\(i)].properties.\(key)", "duplicate property key \"\(key)\"")
+                throw WireError(.invalidValue, field: "[\(i)].properties.\(key)", "duplicate property key \"\(key)\"")
             }
             let value: PropertyValue
             let kind: UInt8
@@ -210,7 +227,7 @@ struct EventColumnsDecoder {
                 value = .string(try entry(s, i, "properties", limits.propertiesBytesMax))
                 size += lengths[Int(s)]
             default:
-                throw WireError(.invalidValue, field: "\(path)[\(i)].properties.\(key)", "unknown property value kind \(kind)")
+                throw WireError(.invalidValue, field: "[\(i)].properties.\(key)", "unknown property value kind \(kind)")
             }
             size += lengths[Int(keyIndex)]
             guard size <= limits.propertiesBytesMax else {

@@ -64,8 +64,7 @@ enum EventColumns {
 /// encoding — is a function of the events alone.
 struct EventColumnsEncoder {
     private let count: Int
-    private var dictionary: [String: UInt64] = [:]
-    private var dictionaryBytes: WireWriter
+    private var dictionary: StringInterner
     private var name, anonymousID, userID, sessionID, eventID, url, path, referrer: WireWriter
     private var propertyCount, propertyKey, propertyValue: WireWriter
     private var source, medium, campaign, sourceRule, sourceConfidence, user: WireWriter
@@ -76,7 +75,7 @@ struct EventColumnsEncoder {
 
     init(count: Int) {
         self.count = count
-        dictionaryBytes = WireWriter(capacity: count * 48)
+        dictionary = StringInterner(expectedStrings: count * 4)
         name = WireWriter(capacity: count * 2)
         anonymousID = WireWriter(capacity: count * 2)
         userID = WireWriter(capacity: count)
@@ -99,17 +98,7 @@ struct EventColumnsEncoder {
         seq = DeltaColumn(count: count)
     }
 
-    private mutating func intern(_ s: String) -> UInt64 {
-        if let i = dictionary[s] { return i }
-        let i = UInt64(dictionary.count)
-        dictionary[s] = i
-        var copy = s
-        copy.withUTF8 { utf8 in
-            dictionaryBytes.appendVarint(UInt64(utf8.count))
-            dictionaryBytes.appendBytes(utf8)
-        }
-        return i
-    }
+    private mutating func intern(_ s: String) -> UInt64 { dictionary.intern(s) }
 
     /// A nullable reference: 0 for `nil`, else the dictionary index plus one.
     private mutating func nullable(_ s: String?) -> UInt64 {
@@ -179,7 +168,7 @@ struct EventColumnsEncoder {
     /// Writes the block's fields in ascending order, omitting what WIRE.md § 6.3 omits.
     mutating func finish(into w: inout WireWriter) {
         typealias F = EventColumns.Field
-        w.writeBytes(F.dictionary, dictionaryBytes.bytes)
+        w.writeBytes(F.dictionary, dictionary.dictionary.bytes)
         w.writeUInt64(F.count, UInt64(count))
         w.writeBytes(F.name, name.bytes)
         w.writeBytes(F.anonymousID, anonymousID.bytes)

@@ -48,10 +48,12 @@ extension EventsQuery: WireMessage {
 
 /// Shared by `EventsPage.rows` and `UserResult.prelogin`: rows as an `EventColumns` block.
 enum EventRowsCodec {
+    /// Rows per block are bounded like a batch (`batchEventsMax`, above the 10,000-row page
+    /// and 1,000-event pre-login maxima), so a response cannot make a reader reserve much.
     static func decode(_ f: FieldHeader, _ name: StaticString, _ r: inout WireReader) throws(WireError) -> [EventRow] {
-        let countMax = r.limits.repeatedCountMax
+        let countMax = r.limits.batchEventsMax
         return try r.readMessage(f, name) { (r: inout WireReader) throws(WireError) in
-            let (events, users) = try EventColumnsDecoder.decode(&r, countMax: countMax, path: name, wantUsers: true)
+            let (events, users) = try EventColumnsDecoder.decode(&r, countMax: countMax, wantUsers: true)
             return zip(events, users).map { EventRow(event: $0, user: $1) }
         }
     }

@@ -2,8 +2,8 @@
 ///
 ///     message FunnelStepResult { string event = 1; uint64 reached = 2;
 ///                                optional double conversion = 3; optional double overall = 4; }
-///     message TimeToComplete   { uint64 n = 1; optional double mean_us = 2;
-///                                optional double median_us = 3; optional double p90_us = 4; }
+///     message TimeToComplete   { uint64 n = 1; optional double mean = 2;
+///                                optional double median = 3; optional double p90 = 4; }
 ///     message FirstTouchKey    { string source = 1; string medium = 2; }
 ///     message GroupKey         { oneof key { PropertyValue property = 1;       // none set: all
 ///                                            FirstTouchKey first_touch = 2;
@@ -13,7 +13,7 @@
 ///                                TimeToComplete time_to_complete = 4; }
 ///     message Comparison       { optional double diff = 1; optional double ci_low = 2;
 ///                                optional double ci_high = 3; optional double p_value = 4;
-///                                optional double lift = 5; optional double lift_var = 6; }
+///                                optional double lift = 5; optional double lift_variance = 6; }
 ///     message StepComparison   { Comparison stepwise = 1; Comparison overall = 2; }
 ///     message GroupComparison  { optional string group = 1; repeated StepComparison steps = 2; }
 ///     message FunnelResult     { repeated FunnelGroup groups = 1;
@@ -114,9 +114,9 @@ extension FunnelResult: WireMessage {
                     while let f = try r.nextField() {
                         switch f.number {
                         case 1: t.n = try r.readUInt64(f, "n")
-                        case 2: t.mean = try r.readDouble(f, "mean_us")
-                        case 3: t.median = try r.readDouble(f, "median_us")
-                        case 4: t.p90 = try r.readDouble(f, "p90_us")
+                        case 2: t.mean = try r.readDouble(f, "mean")
+                        case 3: t.median = try r.readDouble(f, "median")
+                        case 4: t.p90 = try r.readDouble(f, "p90")
                         default: try r.skip(f)
                         }
                     }
@@ -179,7 +179,7 @@ extension FunnelResult: WireMessage {
             case 3: c.ciHigh = try r.readDouble(f, "ci_high")
             case 4: c.pValue = try r.readDouble(f, "p_value")
             case 5: c.lift = try r.readDouble(f, "lift")
-            case 6: c.liftVariance = try r.readDouble(f, "lift_var")
+            case 6: c.liftVariance = try r.readDouble(f, "lift_variance")
             default: try r.skip(f)
             }
         }

@@ -73,3 +73,12 @@ extension WireMessage {
         return bytes
     }
 }
+
+extension MessageDeframer {
+    /// The next complete message of the stream decoded as `M`, or `nil` when more bytes
+    /// are needed (`Proto/WIRE.md` § 1). A decoding error poisons this message only.
+    public mutating func next<M: WireMessage>(_ type: M.Type, limits: WireLimits = .default) throws(WireError) -> M? {
+        guard let body = try next() else { return nil }
+        return try M(decoding: body, limits: limits)
+    }
+}

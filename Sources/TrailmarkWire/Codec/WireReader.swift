@@ -11,6 +11,8 @@
 ///   its mapped segment alive while it decodes). It is deliberately not `Sendable`.
 /// - Lengths and counts are checked against the bytes that remain before anything is
 ///   allocated for them, and against `limits`.
+/// - After a thrown `WireError` the reader's position is unspecified: discard it (a
+///   malformed message poisons that message only).
 public struct WireReader {
     let buffer: UnsafeRawBufferPointer
     var index: Int
@@ -52,14 +54,23 @@ public struct WireReader {
         return b
     }
 
-    /// A base-128 varint, least significant group first. Rejects more than 10 bytes, bits
+    /// A base-128 varint, least significant group first (inlined: it is most of the work
+    /// of decoding an event block). Rejects more than 10 bytes, bits
     /// above 64 and non-minimal encodings (a final byte of 0 after the first).
+    @inline(__always)
     public mutating func readVarint() throws(WireError) -> UInt64 {
         guard index < end else { throw WireError(.truncated, field: "", "input ended inside a varint") }
         let first = buffer[index]
         if first < 0x80 {
             index += 1
             return UInt64(first)
+        }
+        if index + 1 < end {  // two-byte fast path (dictionary indices up to 16,383)
+            let second = buffer[index + 1]
+            if second < 0x80 && second != 0 {
+                index += 2
+                return UInt64(first & 0x7F) | UInt64(second) << 7
+            }
         }
         return try readVarintSlow()
     }
@@ -110,12 +121,33 @@ public struct WireReader {
     }
 
     /// Validates `buffer[start ..< start + count]` as UTF-8 and returns it as a `String`.
+    /// ASCII (the common case: ids, names, urls) is checked eight bytes at a time and
+    /// copied without a second validation; anything else goes through the standard
+    /// library's validating initializer.
     func makeString(start: Int, count: Int) throws(WireError) -> String {
         let bytes = UnsafeRawBufferPointer(rebasing: buffer[start ..< start + count])
-        guard let s = String(validating: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self) else {
+        let utf8 = bytes.assumingMemoryBound(to: UInt8.self)
+        if Self.isASCII(bytes) { return String(decoding: utf8, as: UTF8.self) }
+        guard let s = String(validating: utf8, as: UTF8.self) else {
             throw WireError(.invalidUTF8, field: "", "string of \(count) bytes is not valid UTF-8")
         }
         return s
+    }
+
+    /// True when no byte has its high bit set.
+    @inline(__always)
+    private static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        var high: UInt64 = 0
+        while i + 8 <= bytes.count {
+            high |= bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        while i < bytes.count {
+            high |= UInt64(bytes[i])
+            i += 1
+        }
+        return high & 0x8080_8080_8080_8080 == 0
     }
 
     // MARK: Fields

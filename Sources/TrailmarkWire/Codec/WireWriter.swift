@@ -17,6 +17,7 @@ public struct WireWriter: Sendable {
 
     // MARK: Primitives
 
+    /// One raw byte.
     public mutating func appendByte(_ b: UInt8) { bytes.append(b) }
 
     /// A minimal base-128 varint.
@@ -38,8 +39,10 @@ public struct WireWriter: Sendable {
         }
     }
 
+    /// Raw bytes, unframed.
     public mutating func appendBytes(_ raw: [UInt8]) { bytes.append(contentsOf: raw) }
 
+    /// Raw bytes, unframed.
     public mutating func appendBytes(_ raw: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: raw) }
 
     /// A field tag: `number << 3 | wireType`.
@@ -50,30 +53,36 @@ public struct WireWriter: Sendable {
 
     // MARK: Fields (always written; callers apply the canonical omission rules)
 
+    /// A `uint64` / `uint32` field (varint).
     public mutating func writeUInt64(_ number: Int, _ value: UInt64) {
         appendTag(number, .varint)
         appendVarint(value)
     }
 
+    /// An `sint64` field (zigzag varint).
     public mutating func writeSInt64(_ number: Int, _ value: Int64) {
         appendTag(number, .varint)
         appendVarint(zigzagEncode(value))
     }
 
+    /// A `bool` field (varint 0 or 1).
     public mutating func writeBool(_ number: Int, _ value: Bool) {
         appendTag(number, .varint)
         bytes.append(value ? 1 : 0)
     }
 
+    /// A `double` field (fixed64, little-endian IEEE 754).
     public mutating func writeDouble(_ number: Int, _ value: Double) {
         appendTag(number, .fixed64)
         appendFixed64(value.bitPattern)
     }
 
+    /// An enum field (varint of the raw value).
     public mutating func writeEnum<E: RawRepresentable>(_ number: Int, _ value: E) where E.RawValue == UInt8 {
         writeUInt64(number, UInt64(value.rawValue))
     }
 
+    /// A `string` field (length-delimited UTF-8).
     public mutating func writeString(_ number: Int, _ value: String) {
         appendTag(number, .lengthDelimited)
         var s = value
@@ -83,6 +92,7 @@ public struct WireWriter: Sendable {
         }
     }
 
+    /// A `bytes` field (length-delimited).
     public mutating func writeBytes(_ number: Int, _ value: [UInt8]) {
         appendTag(number, .lengthDelimited)
         appendVarint(UInt64(value.count))
