@@ -12,6 +12,14 @@ enum BenchProcess {
         return process
     }
 
+    /// Stops a child with SIGKILL and reaps it. (SIGTERM is not enough: a child spawned from
+    /// an event-loop thread inherits that thread's blocked-signal mask.)
+    static func stop(_ process: Process) {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
     /// Waits until something accepts connections on 127.0.0.1:`port` (at most 10 s).
     static func waitForPort(_ port: Int) async throws {
         for _ in 0..<200 {

@@ -36,9 +36,10 @@ enum TransportBench {
                                         requests: requests, serverPID: getpid())
 
         let nghttpd = try BenchProcess.start("/usr/sbin/nghttpd", ["-d", work + "/www", "18601", certs.privateKeyFile, certs.certificateChainFile])
+        defer { BenchProcess.stop(nghttpd) }
         try await BenchProcess.waitForPort(18601)
         let anchor = try await H2Load.run(url: "https://127.0.0.1:18601/small", extra: [], requests: requests, serverPID: nghttpd.processIdentifier)
-        nghttpd.terminate()
+        BenchProcess.stop(nghttpd)
 
         table.add("echo RPC req/s vs nghttpd file", value: fmt(ours.requestsPerSecond, decimals: 0),
                   anchor: fmt(anchor.requestsPerSecond, decimals: 0), ratio: fmt(ours.requestsPerSecond / anchor.requestsPerSecond) + "x", goal: "≥ 0.9x")
@@ -47,11 +48,12 @@ enum TransportBench {
 
         if FileManager.default.isExecutableFile(atPath: grpcAnchor) {
             let grpc = try BenchProcess.start(grpcAnchor, ["18602", certs.certificateChainFile, certs.privateKeyFile])
+            defer { BenchProcess.stop(grpc) }
             try await BenchProcess.waitForPort(18602)
             let grpcArgs = ["-H", "content-type: application/grpc", "-H", "te: trailers", "-d", work + "/message"]
             let swift = try await H2Load.run(url: "https://127.0.0.1:18602/trailmark.v1.Echo/Unary", extra: grpcArgs,
                                              requests: requests, serverPID: grpc.processIdentifier)
-            grpc.terminate()
+            BenchProcess.stop(grpc)
             table.add("echo RPC req/s vs grpc-swift-2", value: fmt(ours.requestsPerSecond, decimals: 0), anchor: fmt(swift.requestsPerSecond, decimals: 0),
                       ratio: fmt(ours.requestsPerSecond / swift.requestsPerSecond) + "x", goal: "> 1x")
             table.add("server CPU µs/request (ours vs grpc-swift-2)", value: fmt(ours.cpuMicrosPerRequest), anchor: fmt(swift.cpuMicrosPerRequest),
