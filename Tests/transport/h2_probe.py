@@ -14,6 +14,8 @@ import time
 import h2.config
 import h2.connection
 import h2.events
+import h2.exceptions
+import h2.settings
 import hpack
 from hyperframe.frame import (DataFrame, Frame, GoAwayFrame, HeadersFrame, RstStreamFrame,
                               SettingsFrame, WindowUpdateFrame)
@@ -256,7 +258,71 @@ def ping_flood(port, count=5000):
     print(f"RESULT goaway={code}")
 
 
+def upload_no_read(port, total=256 << 20, stall_seconds=3.0):
+    """Uploads up to `total` bytes as 64 KiB messages on the bidirectional echo and never
+    consumes the echoes (no WINDOW_UPDATE for them): the server must stop reading instead of
+    buffering. Stops after `stall_seconds` without progress; prints the bytes sent."""
+    sock = connect(port)
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+    conn.initiate_connection()
+    sock.sendall(conn.data_to_send())
+    sid = conn.get_next_available_stream_id()
+    conn.send_headers(sid, [(":path", "/trailmark.v1.Echo/Bidi")] + GRPC_HEADERS)
+    message = framed(b"\x5a" * (64 << 10))
+    sent = 0
+    pending = b""
+    last_progress = time.time()
+    sock.settimeout(0.2)
+    while sent < total and time.time() - last_progress < stall_seconds:
+        window = min(conn.local_flow_control_window(sid), conn.max_outbound_frame_size)
+        while window > 0 and sent < total:
+            if not pending:
+                pending = message
+            chunk = pending[:window]
+            pending = pending[len(chunk):]
+            conn.send_data(sid, chunk)
+            sent += len(chunk)
+            last_progress = time.time()
+            window = min(conn.local_flow_control_window(sid), conn.max_outbound_frame_size)
+        try:
+            sock.sendall(conn.data_to_send())
+            data = sock.recv(1 << 16)
+            if not data:
+                break
+            conn.receive_data(data)  # window updates; echoed DATA is never acknowledged
+        except socket.timeout:
+            pass
+        except h2.exceptions.FlowControlError:
+            break
+    print(f"RESULT sent={sent}")
+    sys.stdout.flush()
+    sock.close()
+
+
+def idle_connections(port, count=1000, hold_seconds=6.0):
+    """Opens `count` TLS connections with ALPN h2, sends the preface and SETTINGS, then idles
+    for `hold_seconds` (the caller measures the server's memory meanwhile)."""
+    import ssl
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.set_alpn_protocols(["h2"])
+    conns = []
+    for _ in range(count):
+        raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+        tls = context.wrap_socket(raw, server_hostname="localhost")
+        tls.sendall(PREFACE + SettingsFrame(0).serialize())
+        conns.append(tls)
+    print(f"RESULT open={len(conns)}")
+    sys.stdout.flush()
+    time.sleep(hold_seconds)
+    for c in conns:
+        c.close()
+
+
 SCENARIOS = {
+    "upload_no_read": upload_no_read,
+    "idle_connections": idle_connections,
     "bad_preface": bad_preface,
     "data_on_closed_stream": data_on_closed_stream,
     "window_overflow": window_overflow,

@@ -186,6 +186,7 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
             wrote = false
         }
         if wrote { context.flush() }
+        if outputBuffer.capacity > 16 << 10 { outputBuffer = ByteBuffer() }  // idle connections keep no large buffer
         if (!session.wantsRead && !session.wantsWrite) || (draining && streams.isEmpty && !session.wantsWrite) {
             close()
         }

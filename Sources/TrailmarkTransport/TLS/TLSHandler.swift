@@ -41,7 +41,6 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var negotiatedProtocol: String? { connection.negotiatedProtocol }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        plaintext = context.channel.allocator.buffer(capacity: 16 << 10)
         if let handshakeTimeout {
             let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
             handshakeTimer = context.eventLoop.scheduleTask(in: handshakeTimeout) {
@@ -108,6 +107,14 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .closed: context.close(promise: nil)
         case .failed(let error): fail(context: context, error)
         }
+    }
+
+    /// End of a read burst: give the reusable buffers back so an idle connection holds no
+    /// 16 KiB+ buffers (they are reused within a burst, re-allocated on the next one).
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if plaintext.readableBytes == 0 && plaintext.capacity > 0 { plaintext = ByteBuffer() }
+        if ciphertext.capacity > 4096 { ciphertext = ByteBuffer() }
+        context.fireChannelReadComplete()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
