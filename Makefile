@@ -43,6 +43,7 @@ test-swift:
 
 bench: deps bench-transport-anchor
 	$(SWIFT) build -c release --product TrailmarkBench
+	$(SWIFT) build -c release --product trailmark
 	.build/release/TrailmarkBench $(SUITES)
 
 # --- codec ---

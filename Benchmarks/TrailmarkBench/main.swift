@@ -6,6 +6,7 @@
 let suites: [(name: String, run: () async throws -> BenchTable)] = [
     ("codec", CodecBench.run),
     ("transport", TransportBench.run),
+    ("ingest", IngestBench.run),
 ]
 
 let requested = Set(CommandLine.arguments.dropFirst())
