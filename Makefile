@@ -5,7 +5,7 @@ SWIFT ?= swift
 DATA ?= ./data
 PORT ?= 8443
 
-.PHONY: help deps build release run test test-swift test-codec bench fuzz crash security load clean
+.PHONY: help deps build release run test test-swift test-codec test-e2e bench fuzz crash security load clean
 
 help:
 	@echo "make run    install what is missing, build, start the server"
@@ -22,18 +22,26 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
+# Starts the server on $(DATA) (TLS with a generated development certificate) and, on a
+# fresh directory, creates project "dev" and prints its keys and a first curl command.
 run: build
-	$(SWIFT) run trailmark
+	.build/debug/trailmark serve --data $(DATA) --port $(PORT) --dev
 
 # Every test: Swift (all modules), then the suites that need processes or peers.
-test: deps test-swift test-codec
+test: deps test-swift test-codec test-transport test-e2e
 	@echo "make test: all suites passed"
+
+# --- end to end (Tests/e2e): the real server binary, curl, HTTP/1.1 and HTTP/2 ---
+PYTEST := /usr/bin/python3 -m pytest -q -p no:cacheprovider
+test-e2e: deps
+	$(SWIFT) build --product trailmark
+	TRAILMARK_BIN=$(CURDIR)/.build/debug/trailmark $(PYTEST) Tests/e2e
 
 test-swift:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-bench: deps
+bench: deps bench-transport-anchor
 	$(SWIFT) build -c release --product TrailmarkBench
 	.build/release/TrailmarkBench $(SUITES)
 
@@ -51,3 +59,23 @@ fuzz: deps
 
 clean:
 	rm -rf .build .build-* .build_*
+
+# --- transport ---
+# Peer tests that need the server executable: openssl s_client protocol probes, then testssl.sh
+# (`make security`, about 75 s on 2 cores). The curl / nghttp / python3-h2 peer tests run
+# inside `swift test` (TrailmarkTransportTests/Server/PeerTests).
+.PHONY: test-transport tls-probes bench-transport-anchor
+test-transport: tls-probes security
+
+tls-probes: deps
+	$(SWIFT) build --product trailmark
+	Tests/transport/tls_probes.sh .build/debug/trailmark
+
+security: deps
+	$(SWIFT) build --product trailmark
+	Tests/transport/security.sh .build/debug/trailmark
+
+# The grpc-swift-2 echo server the transport benchmark compares against, built in its own
+# package and scratch path so the product never depends on grpc-swift.
+bench-transport-anchor: deps
+	$(SWIFT) build -c release --package-path Benchmarks/GRPCSwiftEcho --scratch-path .build-grpc-echo

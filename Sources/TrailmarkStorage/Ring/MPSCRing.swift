@@ -1,0 +1,152 @@
+import Atomics
+
+/// A bounded multi-producer, single-consumer ring in the style of Dmitry Vyukov's bounded
+/// MPMC queue: a power-of-two array of slots, each with its own sequence number.
+///
+/// Slot `i` cycles through two states, told apart by its sequence `s` relative to a
+/// position `p` with `p & mask == i`:
+///
+///     s == p        empty, free for the producer that claims position p
+///     s == p + 1    full, holding the element enqueued at position p
+///     (after the consumer takes it: s = p + capacity, empty for the next lap)
+///
+/// Producers claim a position with a CAS on `enqueuePosition`, write the element, then
+/// publish it by storing `p + 1` into the slot's sequence. The single consumer owns
+/// `dequeuePosition`: it reads the slot at that position, and if the sequence says
+/// "full" it moves the element out and stores `p + capacity` to hand the slot back.
+///
+/// Memory ordering (why each ordering is enough):
+/// - A producer's element write happens before its **release** store of `p + 1`; the
+///   consumer's **acquire** load of that sequence then sees the whole element.
+/// - The consumer's move-out happens before its **release** store of `p + capacity`; the
+///   producer of the next lap reads that sequence with **acquire** before it overwrites the
+///   slot, so it never writes over an element still being read.
+/// - `enqueuePosition` itself only arbitrates between producers (relaxed CAS): the data
+///   hand-off is carried entirely by the per-slot sequences above.
+/// - The publishing store is **sequentially consistent**, not just release, because the
+///   producer then reads the consumer's "parked" flag (see `ConsumerParker`): the
+///   store→load pair must not be reordered, or a producer could miss a consumer that is
+///   about to sleep (Dekker's pattern; the consumer's side is seq_cst too).
+///
+/// Closing sets `closedBit` in `enqueuePosition` (one atomic OR), after which no position can
+/// be claimed; positions claimed before that are still published and drained.
+///
+/// `@unchecked Sendable`: shared mutable state is only the atomics and the slots, whose
+/// ownership is handed over by the protocol above; `dequeuePosition` is touched only by the
+/// single consumer, a contract checked by `consumerBusy`.
+final class MPSCRing<Element>: @unchecked Sendable {
+    enum EnqueueResult: Equatable {
+        case enqueued
+        case full
+        case closed
+    }
+
+    let capacity: Int
+    private let mask: Int
+    private let sequences: UnsafeMutablePointer<UnsafeAtomic<Int>.Storage>
+    private let elements: UnsafeMutablePointer<Element>
+    private let enqueuePosition = ManagedAtomic<Int>(0)
+    /// Consumer-only; see `consumerBusy`.
+    private var dequeuePosition = 0
+    /// Guards the single-consumer contract (as swift-atomics' LockFreeSingleConsumerStack does).
+    private let consumerBusy = ManagedAtomic<Bool>(false)
+
+    /// Set in `enqueuePosition` once the ring is closed; positions stay far below it.
+    private static var closedBit: Int { 1 << 62 }
+
+    /// Creates an empty ring. Precondition: `capacity` is a power of two, at least 2.
+    init(capacity: Int) {
+        precondition(capacity >= 2 && capacity & (capacity - 1) == 0, "ring capacity must be a power of two ≥ 2, got \(capacity)")
+        self.capacity = capacity
+        mask = capacity - 1
+        sequences = .allocate(capacity: capacity)
+        for i in 0..<capacity { (sequences + i).initialize(to: .init(i)) }
+        elements = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        // Release elements still in the ring (published but never consumed).
+        var position = dequeuePosition
+        while sequence(at: position).load(ordering: .acquiring) == position + 1 {
+            (elements + (position & mask)).deinitialize(count: 1)
+            position += 1
+        }
+        sequences.deinitialize(count: capacity)
+        sequences.deallocate()
+        elements.deallocate()
+    }
+
+    private func sequence(at position: Int) -> UnsafeAtomic<Int> {
+        UnsafeAtomic(at: sequences + (position & mask))
+    }
+
+    /// Adds `element` unless the ring is full or closed. Lock-free; any number of producers.
+    func tryEnqueue(_ element: Element) -> EnqueueResult {
+        var position = enqueuePosition.load(ordering: .relaxed)
+        while true {
+            if position & Self.closedBit != 0 { return .closed }
+            let slot = sequence(at: position)
+            let difference = slot.load(ordering: .acquiring) &- position
+            if difference == 0 {
+                let (claimed, current) = enqueuePosition.weakCompareExchange(
+                    expected: position, desired: position + 1, ordering: .relaxed)
+                if claimed { break }
+                position = current
+            } else if difference < 0 {
+                // The slot still holds the element from the previous lap: full.
+                return .full
+            } else {
+                // Another producer claimed this position first; reload.
+                position = enqueuePosition.load(ordering: .relaxed)
+            }
+        }
+        (elements + (position & mask)).initialize(to: element)
+        sequence(at: position).store(position + 1, ordering: .sequentiallyConsistent)
+        return .enqueued
+    }
+
+    /// Removes the oldest published element, or returns nil when there is none yet.
+    /// Single consumer only.
+    func tryDequeue() -> Element? {
+        precondition(!consumerBusy.exchange(true, ordering: .acquiring), "MPSCRing has a single consumer")
+        defer { consumerBusy.store(false, ordering: .releasing) }
+        let position = dequeuePosition
+        let slot = sequence(at: position)
+        guard slot.load(ordering: .acquiring) == position + 1 else { return nil }
+        let element = (elements + (position & mask)).move()
+        slot.store(position + capacity, ordering: .releasing)
+        dequeuePosition = position + 1
+        return element
+    }
+
+    /// Moves up to `limit` published elements into `output`; returns how many. Single consumer.
+    func drain(into output: inout [Element], limit: Int) -> Int {
+        var taken = 0
+        while taken < limit, let element = tryDequeue() {
+            output.append(element)
+            taken += 1
+        }
+        return taken
+    }
+
+    /// Whether the next element is published (consumer side; sequentially consistent so the
+    /// check after announcing "about to park" cannot miss a publish, see `ConsumerParker`).
+    var hasPublishedElement: Bool {
+        let position = dequeuePosition
+        return sequence(at: position).load(ordering: .sequentiallyConsistent) == position + 1
+    }
+
+    /// Stops producers from claiming new positions. Idempotent.
+    func close() {
+        _ = enqueuePosition.loadThenBitwiseOr(with: Self.closedBit, ordering: .sequentiallyConsistent)
+    }
+
+    var isClosed: Bool { enqueuePosition.load(ordering: .sequentiallyConsistent) & Self.closedBit != 0 }
+
+    /// Closed, and every claimed position consumed: nothing more can ever arrive.
+    /// Consumer side only.
+    var isClosedAndDrained: Bool {
+        let value = enqueuePosition.load(ordering: .sequentiallyConsistent)
+        return value & Self.closedBit != 0 && value & ~Self.closedBit == dequeuePosition
+    }
+}
