@@ -29,6 +29,13 @@ import TrailmarkWire
         expectWireError(EventBatch.self, props, .limitExceeded, field: "events[0].properties", limits: limits { $0.propertiesCountMax = .max })
     }
 
+    @Test func logRecordLimitsAcceptBatchesAboveTheIngestDefault() throws {
+        let big = StoredEventBatch(project: "p", events: (0 ..< 10_001).map { Event(event: "e\($0 % 3)", anonymousID: "a") })
+        let bytes = big.encoded()
+        expectWireError(StoredEventBatch.self, bytes, .limitExceeded, field: "events")
+        #expect(try StoredEventBatch(decoding: bytes, limits: .logRecords) == big)
+    }
+
     @Test func dictionaryEntries() {
         expectWireError(EventBatch.self, Craft.batch(dictionary: ["a", "b", "c"]), .limitExceeded, field: "events.dictionary",
                         limits: limits { $0.dictionaryEntriesMax = 2 })
