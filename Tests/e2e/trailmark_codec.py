@@ -322,8 +322,7 @@ def _encode_field(num, typ, kind, default, v):
     if kind == "opt":
         return b"" if v is None else _tag(num, wt) + _scalar(typ, v)
     dflt = _default(typ, kind, default)
-    if v is None or (v == dflt and type(v) is type(dflt)) or (typ == "dbl" and v == 0 and
-                                                              struct.pack("<d", v) == bytes(8)):
+    if v is None or (v == dflt and type(v) is type(dflt)):
         return b""
     return _tag(num, wt) + _scalar(typ, v)
 
@@ -457,7 +456,7 @@ def decode_columns(data, path="events", with_user=False, max_events=10000):
     """Row-form events of one EventColumns body (§ 6)."""
     raw = _fields(data, path)
     cols = {}
-    for num, wt, val, _ in raw:
+    for num, wt, val in raw:
         if num > 25:
             continue
         want = 0 if num == 2 else 2
@@ -594,7 +593,7 @@ _COLUMN_NAMES = {1: "dictionary", 2: "count", 3: "name", 4: "anonymous_id", 5: "
 # --------------------------------------------------------------------------- decoder ----
 
 def _fields(data, path):
-    """The (number, wire type, value, raw) of every field of a message body, in order."""
+    """The (number, wire type, value) of every field of a message body, in order."""
     r = Reader(data, path)
     out = []
     while r.left():
@@ -613,7 +612,7 @@ def _fields(data, path):
             val = r.take(4)
         else:
             raise WireError("wrongWireType", path)
-        out.append((num, wt, val, None))
+        out.append((num, wt, val))
     return out
 
 
@@ -647,7 +646,7 @@ def _decode_scalar(typ, val, path):
 def _decode_pvalue(fields, path, with_key):
     """A PropertyValue's `{"<kind>": v}` from the fields of a Property / PropertyValue (§ 5)."""
     key, pv = None, None
-    for num, wt, val, _ in fields:
+    for num, wt, val in fields:
         if with_key and num == 1:
             if wt != 2:
                 raise WireError("wrongWireType", _join(path, "key"))
@@ -685,7 +684,7 @@ def decode(mtype, data, path="", depth=0):
     out = {f[1]: _default(f[2], f[3], f[4]) if not f[2].startswith("msg:") or f[3] != "req" else None
            for f in schema}
     seen = set()
-    for num, wt, val, _ in fields:
+    for num, wt, val in fields:
         f = by_num.get(num)
         if f is None:
             continue  # unknown field: skipped by its wire type (§ 2)
@@ -738,7 +737,7 @@ def decode(mtype, data, path="", depth=0):
 
 def _decode_nullable(typ, data, path):
     v = None
-    for num, wt, val, _ in _fields(data, path):
+    for num, wt, val in _fields(data, path):
         if num != 1:
             continue
         want = 0 if typ == "nint" else 2
@@ -750,7 +749,7 @@ def _decode_nullable(typ, data, path):
 
 def _decode_groupkey(data, path, depth):
     key = "ALL"
-    for num, wt, val, _ in _fields(data, path):
+    for num, wt, val in _fields(data, path):
         if num not in (1, 2, 3):
             continue
         name = ["property", "first_touch", "experiment_group"][num - 1]
