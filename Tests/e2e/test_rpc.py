@@ -608,7 +608,7 @@ def test_kill9_during_track_streams_loses_nothing_acknowledged():
 
 
 def _kill9_scenario(server, key, rng):
-    acked, sent, errors = set(), set(), []
+    acked, sent, errors, sent_batches = set(), set(), [], []
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -629,6 +629,7 @@ def _kill9_scenario(server, key, rng):
                         n += 1
                         with lock:
                             sent.update(e["event_id"] for e in b["events"])
+                            sent_batches.append(b)
                         call.send(b)
                         inflight.append(b)
                         if len(inflight) >= 3:                 # up to 3 batches in flight
@@ -681,6 +682,23 @@ def _kill9_scenario(server, key, rng):
     for eid in stored:
         by_batch[eid.rsplit("-", 1)[0]] = by_batch.get(eid.rsplit("-", 1)[0], 0) + 1
     assert set(by_batch.values()) == {BATCH}, "a batch is half-present"
+    # Retrying every batch after the restart: stored batches are acknowledged as duplicates,
+    # the others are stored now; afterwards every sent event is present exactly once.
+    stored = set(stored)
+    with Channel.to(server, key=key) as ch:
+        call = ch.open("Ingest/TrackStream")
+        for b in sent_batches:
+            call.send(b)
+        acks = [call.recv() for _ in sent_batches]
+        call.close_send()
+        assert call.recv() is None
+        call.check()
+        for b, ack in zip(sent_batches, acks):
+            was_stored = b["events"][0]["event_id"] in stored
+            assert ack["batch_id"] == b["batch_id"]
+            assert (ack["accepted"], ack["duplicates"]) == ((0, BATCH) if was_stored else (BATCH, 0))
+        count = ch.unary("Query/Stats", {"metric": "COUNT"})["rows"][0]["value"]
+    assert count == len(sent)
 
 
 # ------------------------------------------- readers accept any valid encoding (§ 2, § 6) ----
@@ -784,3 +802,38 @@ def test_non_finite_double_property_is_rejected(server, value):
         {"event": "nonfinite", "anonymous_id": "nf", "timestamp": T0 - 30 * 24 * H,
          "properties": {"x": {"double": value}}}]})))
     expect_status(call, INVALID_ARGUMENT, "events[0].properties.x")
+
+
+def test_grpc_message_is_percent_encoded_utf8(server):
+    block = (_ld(1, _dictionary("e", "a", "名前", "名前")) + b"\x10\x01" + _ld(3, b"\x00") + _ld(4, b"\x01")
+             + _ld(13, b"\x02") + _ld(14, b"\x02\x03") + _ld(15, b"\x00\x01"))
+    call = raw_call(server, "Ingest/Track", frame(_ld(1, block)))
+    raw = call.headers.get("grpc-message", "")
+    assert raw.isascii() and "%E5%90%8D" in raw.upper(), raw     # "名" percent-encoded (gRPC spec)
+    expect_status(call, INVALID_ARGUMENT, "events[0].properties.名前")
+
+
+def test_explicit_zero_is_not_the_default(server, rpc):
+    """`limit` 0 is written on the wire (its default is 100, WIRE.md § 4 rule 2) and is invalid."""
+    assert encode("EventsQuery", {"from": 0, "to": 5, "limit": 0}).endswith(b"\x40\x00")
+    with pytest.raises(RpcError) as e:
+        rpc.unary("Query/Events", {"from": 0, "to": 5, "limit": 0})
+    assert e.value.code == INVALID_ARGUMENT and "limit" in e.value.message
+
+
+def test_server_fields_sent_by_a_client_are_ignored(server):
+    t = T0 + 20 * 24 * H
+    spoofed = {"event": "spoof", "anonymous_id": "sp", "timestamp": t, "received_at": 5, "seq": 123456789,
+               "attribution": {"source": "spoofed", "medium": "spoofed", "campaign": "x", "rule": "utm",
+                               "confidence": "LOW"}}
+    with Channel.to(server, key=server.keys["sk"]) as ch:
+        call = ch.open("Ingest/Track")
+        call.send({"events": [spoofed]}, end=True)
+        assert call.recv()["accepted"] == 1
+        call.check()
+        assert call.headers["content-type"] == "application/grpc+trailmark"
+        (row,) = ch.unary("Query/Events", {"from": t, "to": t + 1})["rows"]
+    e = row["event"]
+    assert e["attribution"] == {"source": "direct", "medium": "direct", "campaign": None, "rule": "direct",
+                                "confidence": "HIGH"}
+    assert e["received_at"] > T0 and e["seq"] != 123456789
