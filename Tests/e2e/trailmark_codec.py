@@ -118,7 +118,8 @@ ENUMS = {
 # Scalar types: u64 u32 s64 bool dbl str bytes; "enum:<E>"; "msg:<M>"; and the special shapes
 # "events" / "rows" (EventColumns without / with the stitched user), "props" (repeated
 # Property as a map), "nint" / "nstr" (repeated NullableInt64 / NullableString as a list),
-# "pvalue" (PropertyValue), "groupkey" (GroupKey oneof) and "breakdown" (FunnelQuery oneof).
+# "groupkey" (GroupKey oneof, its PropertyValue case as `{"<kind>": v}`) and "breakdown"
+# (FunnelQuery oneof).
 
 
 def F(num, name, typ, kind="req", default=None):
@@ -683,7 +684,6 @@ def decode(mtype, data, path="", depth=0):
             by_num[n] = f
     out = {f[1]: _default(f[2], f[3], f[4]) if not f[2].startswith("msg:") or f[3] != "req" else None
            for f in schema}
-    seen = set()
     for num, wt, val in fields:
         f = by_num.get(num)
         if f is None:
@@ -701,10 +701,7 @@ def decode(mtype, data, path="", depth=0):
                     raise WireError("invalidValue", _join(path, fname))
                 out[name] = "FIRST_TOUCH"
             continue
-        want = _wire_type(typ) if not typ.startswith("enum:") else 0
-        if typ in ("groupkey", "props", "nint", "nstr", "events", "rows", "pvalue"):
-            want = 2
-        if wt != want:
+        if wt != _wire_type(typ):
             raise WireError("wrongWireType", fpath)
         if kind == "rep":
             ipath = f"{fpath}[{len(out[name])}]"
@@ -720,7 +717,6 @@ def decode(mtype, data, path="", depth=0):
             else:
                 out[name].append(_decode_scalar(typ, val, ipath))
             continue
-        seen.add(name)
         if typ == "groupkey":
             out[name] = _decode_groupkey(val, fpath, depth + 1)
         elif typ in ("events", "rows"):
