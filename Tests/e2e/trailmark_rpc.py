@@ -24,6 +24,7 @@ from trailmark_codec import *  # noqa: F401,F403  (the codec is part of this mod
 from trailmark_codec import decode, encode
 
 CONTENT_TYPE = "application/grpc+trailmark"
+MAX_MESSAGE = 4 * 1024 * 1024  # default maximum message size, bytes (WIRE.md § 7)
 
 # method -> (request type, response type, client streams, server streams)
 METHODS = {
@@ -93,10 +94,14 @@ class Call:
 
     # --- receiving ---
     def recv_raw(self):
-        """The next message body, or None once the stream ended without one."""
+        """The next message body, or None once the stream ended without one. A body above the
+        channel's `max_message` is refused as a conforming reader must (§ 1, § 7)."""
         while True:
             if len(self.buffer) >= 5:
                 flag, length = self.buffer[0], struct.unpack(">I", self.buffer[1:5])[0]
+                if length > self.channel.max_message:
+                    raise RpcError(RESOURCE_EXHAUSTED, f"messageTooLarge: response message of {length} bytes "
+                                   f"exceeds {self.channel.max_message}")
                 if len(self.buffer) >= 5 + length:
                     body = bytes(self.buffer[5:5 + length])
                     del self.buffer[:5 + length]
@@ -146,8 +151,9 @@ class Channel:
     """One HTTP/2 connection; calls on it are driven from one thread at a time."""
 
     def __init__(self, port, host="127.0.0.1", key=None, tls=False, cafile=None, server_hostname="localhost",
-                 timeout=30):
+                 timeout=30, max_message=MAX_MESSAGE):
         self.key = key
+        self.max_message = max_message
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if tls:
