@@ -871,3 +871,21 @@ def test_query_responses_fit_the_message_size(server):
             if not cursor:
                 break
     assert len(rows) == 72
+
+
+def test_forget_through_rpc_hides_the_user_from_both_apis(server):
+    t = T0 + 50 * 24 * H
+    with Channel.to(server, key=server.keys["sk"]) as ch:
+        ch.unary("Ingest/Track", {"events": [
+            {"event": "pre", "anonymous_id": "fg-anon", "timestamp": t},
+            {"event": "post", "anonymous_id": "fg-anon", "user_id": "fg-user", "timestamp": t + 2},
+            {"event": "other", "anonymous_id": "fg-other", "timestamp": t + 3}]})
+        ch.unary("Identity/Identify", {"identifies": [{"anonymous_id": "fg-anon", "user_id": "fg-user",
+                                                       "timestamp": t + 1}]})
+        assert ch.unary("Identity/Forget", {"user_id": "fg-user"}) == {"events_hidden": 3}
+        rows = ch.unary("Query/Events", {"from": t, "to": t + 10})["rows"]
+        user = ch.unary("Query/User", {"user_id": "fg-user"})
+    assert [r["event"]["event"] for r in rows] == ["other"]
+    assert user["anonymous_ids"] == [] and user["first_touch"] is None and user["prelogin"] == []
+    j = request(server, "GET", "/v1/query", key=server.keys["rk"], params={"from": t, "to": t + 10}).json()
+    assert [r["event"] for r in j["events"]] == ["other"]
