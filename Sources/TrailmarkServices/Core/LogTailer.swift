@@ -91,14 +91,14 @@ final class LogTailer: Sendable {
         try payload.withUnsafeBytes { bytes in
             switch kind {
             case .eventBatch:
-                let batch = try StoredEventBatch(decoding: bytes)
+                let batch = try StoredEventBatch(decoding: bytes, limits: .logRecords)
                 progress.addEvents(engine.ingest(batch, recordSeq: seq).accepted)
             case .identifyBatch:
-                let batch = try StoredIdentifyBatch(decoding: bytes)
+                let batch = try StoredIdentifyBatch(decoding: bytes, limits: .logRecords)
                 engine.ingest(batch, recordSeq: seq)
                 progress.addEvents(batch.identifies.count)
             case .forget:
-                let record = try StoredForget(decoding: bytes)
+                let record = try StoredForget(decoding: bytes, limits: .logRecords)
                 forgets.record(seq: seq, hidden: engine.forget(record, recordSeq: seq))
             default:
                 logger.debug("log tailer: skipping record \(seq) of kind \(kind)")

@@ -99,7 +99,13 @@ public struct EventValidator: Sendable {
             size += keyBytes + 6
             switch p.value {
             case .string(let s): size += s.utf8.count
-            case .int, .double: size += 24
+            case .int: size += 24
+            case .double(let d):
+                guard d.isFinite else {
+                    throw APIError(code, "\(path).\(p.key.prefix(32)) is not a finite number (JSON has no NaN or infinity)",
+                                   field: "\(path).\(p.key.prefix(64))", reason: "not_finite")
+                }
+                size += 24
             case .bool, .null: size += 5
             }
         }

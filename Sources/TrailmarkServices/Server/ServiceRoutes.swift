@@ -30,6 +30,8 @@ struct RPCEndpoints: Sendable {
 
     func register(in router: inout TransportRouter) {
         let hub = self.hub
+        let auth = self.auth
+        let limits = self.limits
         unary(TrailmarkRPC.track, &router, action: .write, code: .invalidEvent) { (batch: EventBatch, key) throws(APIError) in
             try self.auth.limit(key, events: batch.events.count)
             return try await hub.ingest.track(batch, project: key.project)
@@ -42,10 +44,18 @@ struct RPCEndpoints: Sendable {
             try self.auth.limit(key, events: 0)
             return try await hub.identity.forget(request, project: key.project)
         }
-        unary(TrailmarkRPC.events, &router, action: .read, code: .invalidQuery) { (q: EventsQuery, key) throws(APIError) in
-            try self.auth.limit(key, events: 0)
-            return try await hub.query.events(q, project: key.project)
-        }
+        let messageBytesMax = limits.messageBytesMax
+        router.register(TrailmarkRPC.events.path, .unary { bytes, context in
+            do {
+                let key = try auth.authenticate(authorization: context.headers["authorization"], origin: context.headers["origin"],
+                                                action: .read, operation: TrailmarkRPC.events.path)
+                try auth.limit(key, events: 0)
+                let query: EventsQuery = try Self.decode(bytes, limits: limits, as: .invalidQuery)
+                return try await Self.fittedPage(query, project: key.project, hub: hub, messageBytesMax: messageBytesMax).bytes
+            } catch {
+                throw Self.rpcError(error)
+            }
+        })
         unary(TrailmarkRPC.stats, &router, action: .read, code: .invalidQuery) { (q: StatsQuery, key) throws(APIError) in
             try self.auth.limit(key, events: 0)
             return try await hub.query.stats(q, project: key.project)
@@ -112,7 +122,9 @@ struct RPCEndpoints: Sendable {
         })
     }
 
-    /// `Query/EventsStream`: every matching row up to `limit`, in pages of at most 1,000.
+    /// `Query/EventsStream`: every matching row in `[from, to)`, in pages of at most `limit`
+    /// rows (and at most one message size each), until no row is left; the last page has
+    /// no `next_cursor`. A `cursor` in the request starts after that position.
     private func registerEventsStream(in router: inout TransportRouter) {
         let auth = self.auth
         let limits = self.limits
@@ -123,20 +135,30 @@ struct RPCEndpoints: Sendable {
                                                 action: .read, operation: TrailmarkRPC.eventsStream.path)
                 try auth.limit(key, events: 0)
                 var query: EventsQuery = try Self.decode(bytes, limits: limits, as: .invalidQuery)
-                var remaining = query.limit
-                while remaining > 0 {
-                    query.limit = min(remaining, 1000)
-                    let page = try await hub.query.events(query, project: key.project)
-                    remaining -= UInt32(page.rows.count)
-                    let last = page.nextCursor == nil || remaining == 0 || page.rows.isEmpty
-                    try await responses.write(EventsPage(rows: page.rows, nextCursor: last ? page.nextCursor : nil).encoded())
-                    if last { break }
-                    query.cursor = page.nextCursor
+                while true {
+                    let (page, encoded) = try await Self.fittedPage(query, project: key.project, hub: hub, messageBytesMax: limits.messageBytesMax)
+                    try await responses.write(encoded)
+                    guard let cursor = page.nextCursor, !page.rows.isEmpty else { break }
+                    query.cursor = cursor
                 }
             } catch {
                 throw Self.rpcError(error)
             }
         })
+    }
+
+    /// One page of events whose encoding fits in one message: when `limit` rows would be
+    /// larger than `messageBytesMax`, asks again for proportionally fewer rows (the page
+    /// then ends early, with a cursor). One row always fits (its fields are bounded).
+    static func fittedPage(_ query: EventsQuery, project: String, hub: ServiceHub, messageBytesMax: Int) async throws(APIError) -> (page: EventsPage, bytes: [UInt8]) {
+        var q = query
+        while true {
+            let page = try await hub.query.events(q, project: project)
+            let bytes = page.encoded(capacity: 64 << 10)
+            if bytes.count <= messageBytesMax || q.limit <= 1 { return (page, bytes) }
+            let scaled = Double(q.limit) * Double(messageBytesMax) / Double(bytes.count) * 0.9
+            q.limit = UInt32(max(1, min(Double(q.limit - 1), scaled.rounded(.down))))
+        }
     }
 
     /// Decodes a request message; a wire error becomes the API error `code` naming the field.
