@@ -19,6 +19,14 @@ public enum ServiceRoutes {
     }
 }
 
+extension RequestAuthenticator {
+    /// Authenticates an RPC from its `authorization` (and `origin`) metadata.
+    func authenticate(_ context: RPCRequestContext, action: Action, method: RPCMethod) throws(APIError) -> StoredKey {
+        try authenticate(authorization: context.headers["authorization"], origin: context.headers["origin"],
+                         action: action, operation: method.path)
+    }
+}
+
 /// The binary RPC handlers: decode with TrailmarkWire, authenticate like the gateway,
 /// call the actor, encode the answer. `APIError`s become gRPC statuses through
 /// `APIError.statusCode`, with `grpc-message` starting with the API.md code.
@@ -47,8 +55,7 @@ struct RPCEndpoints: Sendable {
         let messageBytesMax = limits.messageBytesMax
         router.register(TrailmarkRPC.events.path, .unary { bytes, context in
             do {
-                let key = try auth.authenticate(authorization: context.headers["authorization"], origin: context.headers["origin"],
-                                                action: .read, operation: TrailmarkRPC.events.path)
+                let key = try auth.authenticate(context, action: .read, method: TrailmarkRPC.events)
                 try auth.limit(key, events: 0)
                 let query: EventsQuery = try Self.decode(bytes, limits: limits, as: .invalidQuery)
                 return try await Self.fittedPage(query, project: key.project, hub: hub, messageBytesMax: messageBytesMax).bytes
@@ -86,8 +93,7 @@ struct RPCEndpoints: Sendable {
         let limits = self.limits
         router.register(method.path, .unary { bytes, context in
             do {
-                let key = try auth.authenticate(authorization: context.headers["authorization"], origin: context.headers["origin"],
-                                                action: action, operation: method.path)
+                let key = try auth.authenticate(context, action: action, method: method)
                 let request: Request = try Self.decode(bytes, limits: limits, as: code)
                 return try await body(request, key).encoded()
             } catch {
@@ -104,8 +110,7 @@ struct RPCEndpoints: Sendable {
         router.register(TrailmarkRPC.trackStream.path, .bidirectional { requests, context, responses in
             let key: StoredKey
             do {
-                key = try auth.authenticate(authorization: context.headers["authorization"], origin: context.headers["origin"],
-                                            action: .write, operation: TrailmarkRPC.trackStream.path)
+                key = try auth.authenticate(context, action: .write, method: TrailmarkRPC.trackStream)
             } catch {
                 throw Self.rpcError(error)
             }
@@ -131,8 +136,7 @@ struct RPCEndpoints: Sendable {
         let hub = self.hub
         router.register(TrailmarkRPC.eventsStream.path, .serverStreaming { bytes, context, responses in
             do {
-                let key = try auth.authenticate(authorization: context.headers["authorization"], origin: context.headers["origin"],
-                                                action: .read, operation: TrailmarkRPC.eventsStream.path)
+                let key = try auth.authenticate(context, action: .read, method: TrailmarkRPC.eventsStream)
                 try auth.limit(key, events: 0)
                 var query: EventsQuery = try Self.decode(bytes, limits: limits, as: .invalidQuery)
                 while true {
