@@ -61,6 +61,10 @@ public struct LogConfiguration: Sendable {
     /// Where recovery findings and the `.none` warning go.
     public var logger = Logger(label: "trailmark.storage")
 
+    /// Tests only: called on the writer thread before each group is written (lets a test
+    /// hold the writer to fill the ring deterministically).
+    var writerWillCommitForTesting: (@Sendable () -> Void)?
+
     public init() {}
 
     /// The largest payload one record can carry with this segment size.

@@ -71,6 +71,7 @@ final class LogWriter: @unchecked Sendable {
             _ = ring.drain(into: &group, limit: ring.capacity)
             _ = waitroom.admit(into: &group, limit: ring.capacity)
             if !group.isEmpty {
+                configuration.writerWillCommitForTesting?()
                 commit()
                 continue
             }

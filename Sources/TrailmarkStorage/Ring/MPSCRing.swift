@@ -136,6 +136,12 @@ final class MPSCRing<Element>: @unchecked Sendable {
         return sequence(at: position).load(ordering: .sequentiallyConsistent) == position + 1
     }
 
+    /// Whether a producer would find the ring full right now (a snapshot, producer side).
+    var isFull: Bool {
+        let position = enqueuePosition.load(ordering: .acquiring) & ~Self.closedBit
+        return sequence(at: position).load(ordering: .acquiring) &- position < 0
+    }
+
     /// Stops producers from claiming new positions. Idempotent.
     func close() {
         _ = enqueuePosition.loadThenBitwiseOr(with: Self.closedBit, ordering: .sequentiallyConsistent)
