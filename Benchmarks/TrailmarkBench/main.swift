@@ -5,6 +5,7 @@
 
 let suites: [(name: String, run: () async throws -> BenchTable)] = [
     ("codec", CodecBench.run),
+    ("storage", StorageBench.run),
 ]
 
 let requested = Set(CommandLine.arguments.dropFirst())

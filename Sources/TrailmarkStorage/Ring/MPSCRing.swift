@@ -3,6 +3,9 @@ import Atomics
 /// A bounded multi-producer, single-consumer ring in the style of Dmitry Vyukov's bounded
 /// MPMC queue: a power-of-two array of slots, each with its own sequence number.
 ///
+/// The log uses it between producers and its writer thread; it is public so the benchmark
+/// suite can measure it against a `Mutex<Deque>`.
+///
 /// Slot `i` cycles through two states, told apart by its sequence `s` relative to a
 /// position `p` with `p & mask == i`:
 ///
@@ -34,14 +37,19 @@ import Atomics
 /// `@unchecked Sendable`: shared mutable state is only the atomics and the slots, whose
 /// ownership is handed over by the protocol above; `dequeuePosition` is touched only by the
 /// single consumer, a contract checked by `consumerBusy`.
-final class MPSCRing<Element>: @unchecked Sendable {
-    enum EnqueueResult: Equatable {
+public final class MPSCRing<Element>: @unchecked Sendable {
+    /// What `tryEnqueue` did.
+    public enum EnqueueResult: Equatable, Sendable {
+        /// The element is in the ring.
         case enqueued
+        /// Every slot is taken; the element was not added.
         case full
+        /// `close()` was called; the element was not added.
         case closed
     }
 
-    let capacity: Int
+    /// Number of slots (a power of two).
+    public let capacity: Int
     private let mask: Int
     private let sequences: UnsafeMutablePointer<UnsafeAtomic<Int>.Storage>
     private let elements: UnsafeMutablePointer<Element>
@@ -55,7 +63,7 @@ final class MPSCRing<Element>: @unchecked Sendable {
     private static var closedBit: Int { 1 << 62 }
 
     /// Creates an empty ring. Precondition: `capacity` is a power of two, at least 2.
-    init(capacity: Int) {
+    public init(capacity: Int) {
         precondition(capacity >= 2 && capacity & (capacity - 1) == 0, "ring capacity must be a power of two ≥ 2, got \(capacity)")
         self.capacity = capacity
         mask = capacity - 1
@@ -81,7 +89,7 @@ final class MPSCRing<Element>: @unchecked Sendable {
     }
 
     /// Adds `element` unless the ring is full or closed. Lock-free; any number of producers.
-    func tryEnqueue(_ element: Element) -> EnqueueResult {
+    public func tryEnqueue(_ element: Element) -> EnqueueResult {
         var position = enqueuePosition.load(ordering: .relaxed)
         while true {
             if position & Self.closedBit != 0 { return .closed }
@@ -107,7 +115,7 @@ final class MPSCRing<Element>: @unchecked Sendable {
 
     /// Removes the oldest published element, or returns nil when there is none yet.
     /// Single consumer only.
-    func tryDequeue() -> Element? {
+    public func tryDequeue() -> Element? {
         precondition(!consumerBusy.exchange(true, ordering: .acquiring), "MPSCRing has a single consumer")
         defer { consumerBusy.store(false, ordering: .releasing) }
         let position = dequeuePosition
@@ -120,7 +128,7 @@ final class MPSCRing<Element>: @unchecked Sendable {
     }
 
     /// Moves up to `limit` published elements into `output`; returns how many. Single consumer.
-    func drain(into output: inout [Element], limit: Int) -> Int {
+    public func drain(into output: inout [Element], limit: Int) -> Int {
         var taken = 0
         while taken < limit, let element = tryDequeue() {
             output.append(element)
@@ -143,11 +151,11 @@ final class MPSCRing<Element>: @unchecked Sendable {
     }
 
     /// Stops producers from claiming new positions. Idempotent.
-    func close() {
+    public func close() {
         _ = enqueuePosition.loadThenBitwiseOr(with: Self.closedBit, ordering: .sequentiallyConsistent)
     }
 
-    var isClosed: Bool { enqueuePosition.load(ordering: .sequentiallyConsistent) & Self.closedBit != 0 }
+    public var isClosed: Bool { enqueuePosition.load(ordering: .sequentiallyConsistent) & Self.closedBit != 0 }
 
     /// Closed, and every claimed position consumed: nothing more can ever arrive.
     /// Consumer side only.

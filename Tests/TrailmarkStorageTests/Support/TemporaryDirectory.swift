@@ -58,6 +58,7 @@ func smallConfiguration(segmentBytes: Int = 64 << 10, ringCapacity: Int = 64) ->
     configuration.segmentBytes = segmentBytes
     configuration.ringCapacity = ringCapacity
     configuration.indexIntervalBytes = 4096
+    configuration.logger.logLevel = .warning
     return configuration
 }
 
