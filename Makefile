@@ -42,7 +42,7 @@ bench: deps
 # The ring's suite under ThreadSanitizer (own scratch path, so the normal build stays warm).
 test-storage-tsan:
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter MPSCRingTests
+	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter MPSCRingTests
 
 # The SIGKILL crash test with 500 rounds (make test runs it with 20).
 crash: deps

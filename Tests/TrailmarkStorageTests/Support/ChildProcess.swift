@@ -76,3 +76,27 @@ struct StorageTestError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
+
+/// A POSIX thread that must be joined (a happens-before edge ThreadSanitizer understands).
+struct JoinableThread {
+    private final class Box {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+
+    private let thread: pthread_t
+
+    init(_ body: @escaping @Sendable () -> Void) {
+        var thread = pthread_t()
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        let result = pthread_create(&thread, nil, { raw in
+            // Balanced with passRetained above; raw is the box pointer passed below.
+            Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
+            return nil
+        }, box)
+        precondition(result == 0, "pthread_create failed: \(result)") // a test cannot go on without it
+        self.thread = thread
+    }
+
+    func join() { pthread_join(thread, nil) }
+}
