@@ -171,3 +171,19 @@ import Testing
         await log.close()
     }
 }
+
+extension SegmentLogTests {
+    @Test func cancellingATailingReaderEndsItsWait() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let log = try SegmentLog.open(directory: dir.path, configuration: smallConfiguration())
+        let waiter = Task { try await log.waitForCommit(past: 1000) }
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await waiter.value }
+        // Other waiters are unaffected.
+        async let other = log.waitForCommit(past: 0)
+        _ = try await log.append([1], kind: .eventBatch)
+        #expect(try await other == 1)
+        await log.close()
+    }
+}
