@@ -56,7 +56,7 @@ func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
     let box = Unmanaged.passRetained(Box(body)).toOpaque()
     let result = pthread_create(&thread, nil, { raw in
         // Balanced with passRetained above; raw is the box pointer passed below.
-        Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
+        Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body() // raw: the box passed below
         return nil
     }, box)
     precondition(result == 0, "pthread_create failed: \(result)") // the benchmark cannot go on without threads

@@ -97,6 +97,7 @@ struct LogRecovery {
     /// Returns where the chain stopped and why (nil reason: the segment is full to its end).
     private func scanChain(_ segment: Segment, expected: inout UInt64, report: inout RecoveryReport) -> (Int, RecordHeader.Invalid?) {
         var offset = Segment.dataStart
+        var nextIndexOffset = offset
         let compacted = segment.header.isCompacted
         while true {
             switch segment.record(at: offset) {
@@ -105,7 +106,10 @@ struct LogRecovery {
                     ? header.seq >= expected && header.seq < segment.header.seqEnd
                     : header.seq == expected
                 guard inOrder else { return (offset, .malformedHeader) }
-                segment.indexRecord(seq: header.seq, offset: offset)
+                if offset >= nextIndexOffset {
+                    segment.indexRecord(seq: header.seq, offset: offset)
+                    nextIndexOffset = offset + configuration.indexIntervalBytes
+                }
                 expected = header.seq + 1
                 report.recordsVerified += 1
                 offset += header.storedBytes

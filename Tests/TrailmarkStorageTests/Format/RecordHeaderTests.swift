@@ -8,6 +8,7 @@ import Testing
         buffer.withUnsafeMutableBytes { out in
             let body = UnsafeMutableRawBufferPointer(rebasing: out[RecordHeader.byteCount...])
             payload.withUnsafeBytes { body.copyMemory(from: $0) }
+            // `out` holds at least a header, so its base address is non-nil.
             header.write(to: out.baseAddress!, payload: UnsafeRawBufferPointer(rebasing: out[RecordHeader.byteCount..<(RecordHeader.byteCount + payload.count)]))
         }
         return buffer

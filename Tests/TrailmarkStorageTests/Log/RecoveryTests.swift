@@ -18,9 +18,11 @@ func recordLayout(_ bytes: [UInt8]) -> [(offset: Int, header: RecordHeader)] {
 func encodedRecord(seq: UInt64, groupOffset: UInt32, payload: [UInt8]) -> [UInt8] {
     var bytes = [UInt8](repeating: 0, count: RecordHeader.storedBytes(payloadBytes: payload.count))
     bytes.withUnsafeMutableBytes { out in
-        payload.withUnsafeBytes { (out.baseAddress! + RecordHeader.byteCount).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        let body = UnsafeMutableRawBufferPointer(rebasing: out[RecordHeader.byteCount..<(RecordHeader.byteCount + payload.count)])
+        payload.withUnsafeBytes { body.copyMemory(from: $0) }
+        // `out` holds at least a header, so its base address is non-nil.
         RecordHeader(payloadBytes: UInt32(payload.count), seq: seq, kind: .eventBatch, groupOffset: groupOffset)
-            .write(to: out.baseAddress!, payload: UnsafeRawBufferPointer(start: out.baseAddress! + RecordHeader.byteCount, count: payload.count))
+            .write(to: out.baseAddress!, payload: UnsafeRawBufferPointer(body))
     }
     return bytes
 }
@@ -40,7 +42,8 @@ func encodedRecord(seq: UInt64, groupOffset: UInt32, payload: [UInt8]) -> [UInt8
         defer { dir.remove() }
         try await makeLog(dir, count: 10)
         let layout = recordLayout(dir.read(segment))
-        let end = layout.last!.offset + layout.last!.header.storedBytes // 10 records were written
+        let last = try #require(layout.last)
+        let end = last.offset + last.header.storedBytes
         // Half of record 10 reached the disk.
         let torn = Array(encodedRecord(seq: 10, groupOffset: 0, payload: payload(tag: 10, bytes: 100)).prefix(60))
         dir.patch(segment, at: end, with: torn)
@@ -58,7 +61,8 @@ func encodedRecord(seq: UInt64, groupOffset: UInt32, payload: [UInt8]) -> [UInt8
         defer { dir.remove() }
         try await makeLog(dir, count: 10)
         let layout = recordLayout(dir.read(segment))
-        let end = layout.last!.offset + layout.last!.header.storedBytes
+        let last = try #require(layout.last)
+        let end = last.offset + last.header.storedBytes
         // Group 10...12 was in flight: records 11 and 12 reached the disk, 10 did not.
         var group: [UInt8] = []
         for (i, seq) in (10...12).enumerated() {
@@ -110,7 +114,8 @@ func encodedRecord(seq: UInt64, groupOffset: UInt32, payload: [UInt8]) -> [UInt8
         await log.close()
         // The moved-aside file starts with the damaged record and holds the later ones.
         let aside = dir.read(segment + ".corrupt")
-        let end = layout.last!.offset + layout.last!.header.storedBytes
+        let last = try #require(layout.last)
+        let end = last.offset + last.header.storedBytes
         #expect(Array(aside[..<(end - victim)]) == { var b = Array(before[victim..<end]); b[40] = 0xEE; return b }())
     }
 
@@ -146,7 +151,7 @@ func encodedRecord(seq: UInt64, groupOffset: UInt32, payload: [UInt8]) -> [UInt8
         await log.close()
         let bytes = dir.read(segment)
         let layout = recordLayout(bytes)
-        let lastGroup = groups.last!
+        let lastGroup = try #require(groups.last)
         let damageLast = seed % 2 == 0
         let target = damageLast ? lastGroup : groups[Int(rng.next() % 5)]
         // Pick a record of the target group and a byte of its header or payload (padding is
@@ -155,7 +160,8 @@ func encodedRecord(seq: UInt64, groupOffset: UInt32, payload: [UInt8]) -> [UInt8
         let offset = record.offset + Int(rng.next() % UInt64(RecordHeader.byteCount + Int(record.header.payloadBytes)))
         let zeroFromHere = rng.next() % 2 == 0
         if zeroFromHere {
-            let end = layout.last!.offset + layout.last!.header.storedBytes
+            let lastRecord = try #require(layout.last)
+            let end = lastRecord.offset + lastRecord.header.storedBytes
             let zeroEnd = damageLast ? end : min(end, layout[Int(target.upperBound - 1)].offset + layout[Int(target.upperBound - 1)].header.storedBytes)
             dir.patch(segment, at: offset, with: [UInt8](repeating: 0, count: zeroEnd - offset))
         } else {
