@@ -2,6 +2,7 @@ import Dispatch
 import Synchronization
 import Testing
 @testable import TrailmarkStorage
+import TrailmarkWire
 
 /// Holds the log writer inside its first commit until released, so a test can fill the
 /// ring and the waitroom deterministically.
@@ -109,5 +110,15 @@ private final class WriterGate: Sendable {
         let reopened = try SegmentLog.open(directory: dir.path, configuration: smallConfiguration())
         #expect(reopened.recoveryReport.nextSeq == 4)
         await reopened.close()
+    }
+}
+
+extension BackpressureTests {
+    @Test func overloadedMapsToResourceExhausted() {
+        #expect(StorageError(.overloaded, "full").statusCode == .resourceExhausted)
+        #expect(StorageError(.closed, "closed").statusCode == .unavailable)
+        #expect(StorageError(.invalidArgument, "big").statusCode == .invalidArgument)
+        #expect(StorageError(.corrupted, "bad").statusCode == .dataLoss)
+        #expect(StorageError(.io, "eio").statusCode == .internalError)
     }
 }
