@@ -151,7 +151,7 @@ struct LogRecovery {
             // Torn tail: the last write group never became durable, so none of it was acknowledged.
             if inKept, let segment = opened[index].segment, dirtyEnd > offset {
                 zero(segment.region, from: offset, to: dirtyEnd)
-                try segment.file.syncData()
+                try segment.syncData()
                 report.tornBytesTruncated = dirtyEnd - offset
             }
             let firstRemoved = inKept ? index + 1 : index
@@ -188,7 +188,7 @@ struct LogRecovery {
             try file.syncData()
             report.corruptFiles.append(aside)
             zero(region, from: offset, to: region.count)
-            try opened[index].segment?.file.syncData()
+            try opened[index].segment?.syncData()
         }
         for later in (inKept ? index + 1 : index)..<opened.count {
             let aside = FileName.corrupt(opened[later].name)
@@ -214,6 +214,8 @@ struct LogRecovery {
             segments.append(fresh)
             offset = Segment.dataStart
         }
+        // Only the tail is ever written again: the others give up their descriptors.
+        segments = segments.enumerated().map { $0.offset == segments.count - 1 ? $0.element : $0.element.sealed() }
         report.segmentCount = segments.count
         report.nextSeq = nextSeq
         report.firstSeq = segments.first?.baseSeq ?? nextSeq

@@ -71,7 +71,13 @@ import Testing
             #expect(next == min(seq + 2, 400))
         }
         #expect(try log.read(from: 400) { _, _, _ in Issue.record("nothing past the watermark") } == 400)
+        // Sealed segments give up their descriptors: only the tail keeps one.
+        #expect(log.writer.segments.snapshot.filter { $0.file != nil }.map(\.name) == [names[names.count - 1]])
         await log.close()
+        let reopened = try SegmentLog.open(directory: dir.path, configuration: smallConfiguration())
+        #expect(reopened.writer.segments.snapshot.filter { $0.file != nil }.count == 1)
+        #expect(try readAll(reopened).count == 400)
+        await reopened.close()
     }
 
     @Test func aSecondOpenOfTheDirectoryIsLocked() async throws {
