@@ -45,15 +45,26 @@ private final class WriterGate: Sendable {
         while log.writer.waitroom.count < count { await Task.yield() }
     }
 
+    private typealias AppendTask = Task<UInt64, any Error>
+
+    /// Opens a log whose writer is held inside its first group (holding seq 0), with its
+    /// ring of 2 slots full (seqs 1 and 2): every further append must wait.
+    private func saturatedLog(_ dir: TemporaryDirectory, deadline: Duration)
+        async throws -> (log: SegmentLog, gate: WriterGate, first: AppendTask, queued: [AppendTask])
+    {
+        let (log, gate) = try heldLog(dir, deadline: deadline)
+        let first = Task { try await log.append([0], kind: .eventBatch) }
+        await gate.waitUntilHeld()
+        let queued = (1...2).map { i in Task { try await log.append([UInt8(i)], kind: .eventBatch) } }
+        while !log.writer.ring.isFull { await Task.yield() }
+        return (log, gate, first, queued)
+    }
+
     @Test func producersPastTheDeadlineFailOverloadedAndAreNotStored() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let (log, gate) = try heldLog(dir, deadline: .milliseconds(50))
-        let first = Task { try await log.append([0], kind: .eventBatch) }
-        await gate.waitUntilHeld()
-        // Two requests fill the ring; three more wait, then time out.
-        let queued = (1...2).map { i in Task { try await log.append([UInt8(i)], kind: .eventBatch) } }
-        while !log.writer.ring.isFull { await Task.yield() }
+        let (log, gate, first, queued) = try await saturatedLog(dir, deadline: .milliseconds(50))
+        // Three more requests wait, then time out.
         let overflow = (3...5).map { i in Task { try await log.append([UInt8(i)], kind: .eventBatch) } }
         for task in overflow {
             let error = await #expect(throws: StorageError.self) { _ = try await task.value }
@@ -71,12 +82,8 @@ private final class WriterGate: Sendable {
     @Test func suspendedProducersAreAdmittedInOrderWhenSpaceFrees() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let (log, gate) = try heldLog(dir, deadline: .seconds(60))
-        let first = Task { try await log.append([0], kind: .eventBatch) }
-        await gate.waitUntilHeld()
-        var tasks: [Task<UInt64, any Error>] = []
-        for i in 1...2 { tasks.append(Task { try await log.append([UInt8(i)], kind: .eventBatch) }) }
-        while !log.writer.ring.isFull { await Task.yield() }
+        let (log, gate, first, queued) = try await saturatedLog(dir, deadline: .seconds(60))
+        var tasks = queued
         for i in 3...6 {
             tasks.append(Task { try await log.append([UInt8(i)], kind: .eventBatch) })
             await waitForWaiters(log, count: i - 2)
@@ -94,11 +101,7 @@ private final class WriterGate: Sendable {
     @Test func closeFlushesEverythingAlreadyAccepted() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let (log, gate) = try heldLog(dir, deadline: .seconds(60))
-        let first = Task { try await log.append([0], kind: .eventBatch) }
-        await gate.waitUntilHeld()
-        let queued = (1...2).map { i in Task { try await log.append([UInt8(i)], kind: .eventBatch) } }
-        while !log.writer.ring.isFull { await Task.yield() }
+        let (log, gate, first, queued) = try await saturatedLog(dir, deadline: .seconds(60))
         let waiting = Task { try await log.append([3], kind: .eventBatch) }
         await waitForWaiters(log, count: 1)
         let closing = Task { await log.close() }

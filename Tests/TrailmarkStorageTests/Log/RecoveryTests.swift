@@ -28,11 +28,15 @@ func encodedRecord(seq: UInt64, groupOffset: UInt32, payload: [UInt8]) -> [UInt8
 }
 
 @Suite struct RecoveryTests {
-    /// A closed log with `count` records of 100 bytes, each appended (and synced) alone.
-    private func makeLog(_ dir: TemporaryDirectory, count: Int) async throws {
+    /// A closed log with `count` records of 100 bytes, each appended (and synced) alone;
+    /// returns the offset where its records end in the first segment.
+    @discardableResult
+    private func makeLog(_ dir: TemporaryDirectory, count: Int) async throws -> Int {
         let log = try SegmentLog.open(directory: dir.path, configuration: smallConfiguration())
         for i in 0..<count { _ = try await log.append(payload(tag: UInt64(i), bytes: 100), kind: .eventBatch) }
         await log.close()
+        let last = try #require(recordLayout(dir.read(segment)).last)
+        return last.offset + last.header.storedBytes
     }
 
     private let segment = SegmentHeader.fileName(baseSeq: 0)
@@ -40,10 +44,7 @@ func encodedRecord(seq: UInt64, groupOffset: UInt32, payload: [UInt8]) -> [UInt8
     @Test func aTornPartialRecordAtTheTailIsTruncated() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        try await makeLog(dir, count: 10)
-        let layout = recordLayout(dir.read(segment))
-        let last = try #require(layout.last)
-        let end = last.offset + last.header.storedBytes
+        let end = try await makeLog(dir, count: 10)
         // Half of record 10 reached the disk.
         let torn = Array(encodedRecord(seq: 10, groupOffset: 0, payload: payload(tag: 10, bytes: 100)).prefix(60))
         dir.patch(segment, at: end, with: torn)
@@ -59,10 +60,7 @@ func encodedRecord(seq: UInt64, groupOffset: UInt32, payload: [UInt8]) -> [UInt8
     @Test func aTornGroupWithLaterRecordsOfTheSameGroupIsTruncated() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        try await makeLog(dir, count: 10)
-        let layout = recordLayout(dir.read(segment))
-        let last = try #require(layout.last)
-        let end = last.offset + last.header.storedBytes
+        let end = try await makeLog(dir, count: 10)
         // Group 10...12 was in flight: records 11 and 12 reached the disk, 10 did not.
         var group: [UInt8] = []
         for (i, seq) in (10...12).enumerated() {

@@ -84,7 +84,7 @@ import Testing
         let total = producers * perProducer
         let result = ConsumerResult()
 
-        let consumer = JoinableThread {
+        let consumer = try JoinableThread {
             var nextIndex = [Int](repeating: 0, count: producers)
             var received = 0
             var outOfOrder = 0

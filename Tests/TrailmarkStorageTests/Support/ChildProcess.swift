@@ -1,4 +1,5 @@
 import Glibc
+@testable import TrailmarkStorage
 
 /// A child process whose stdout is a pipe read line by line (stderr is inherited).
 ///
@@ -79,23 +80,10 @@ struct StorageTestError: Error, CustomStringConvertible {
 
 /// A POSIX thread that must be joined (a happens-before edge ThreadSanitizer understands).
 struct JoinableThread {
-    private final class Box {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-
     private let thread: pthread_t
 
-    init(_ body: @escaping @Sendable () -> Void) {
-        var thread = pthread_t()
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        let result = pthread_create(&thread, nil, { raw in
-            // Balanced with passRetained above; raw is the box pointer passed below.
-            Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body() // raw: the box passed below
-            return nil
-        }, box)
-        precondition(result == 0, "pthread_create failed: \(result)") // a test cannot go on without it
-        self.thread = thread
+    init(_ body: @escaping @Sendable () -> Void) throws {
+        thread = try WriterThread.start(detached: false, body)
     }
 
     func join() { pthread_join(thread, nil) }
