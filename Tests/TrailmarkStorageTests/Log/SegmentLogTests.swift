@@ -111,9 +111,14 @@ import Testing
         _ = try await log.append([UInt8](repeating: 2, count: configuration.recordPayloadBytesMax), kind: .eventBatch)
         await log.close()
 
-        var bad = smallConfiguration()
-        bad.ringCapacity = 100
-        #expect(throws: StorageError.self) { try SegmentLog.open(directory: dir.path, configuration: bad) }
+        var badRing = smallConfiguration()
+        badRing.ringCapacity = 100
+        let ringError = #expect(throws: StorageError.self) { try SegmentLog.open(directory: dir.path, configuration: badRing) }
+        #expect(ringError?.message.hasPrefix("ringCapacity") == true)
+        var badSegment = smallConfiguration()
+        badSegment.segmentBytes = 5000
+        let segmentError = #expect(throws: StorageError.self) { try SegmentLog.open(directory: dir.path, configuration: badSegment) }
+        #expect(segmentError?.message.hasPrefix("segmentBytes") == true)
     }
 
     @Test func waitForCommitWakesATailingReader() async throws {
