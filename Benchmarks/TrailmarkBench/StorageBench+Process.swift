@@ -9,7 +9,7 @@ struct Scratch {
         var template = Array("\(base)/trailmark-bench-XXXXXX".utf8CString)
         path = try template.withUnsafeMutableBufferPointer { buffer in
             // The array is never empty, so baseAddress is non-nil.
-            guard let made = mkdtemp(buffer.baseAddress!) else { throw BenchError("mkdtemp in \(base) failed") }
+            guard let made = mkdtemp(buffer.baseAddress!) else { throw BenchError(message: "mkdtemp in \(base) failed") }
             return String(cString: made)
         }
     }
@@ -28,18 +28,13 @@ struct Scratch {
     func remove() { removeDirectory(path) }
 }
 
-struct BenchError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// Runs a program to completion; returns its exit status.
 func spawnAndWait(_ path: String, _ arguments: [String]) throws -> Int32 {
     let argv = ([path] + arguments).map { strdup($0) } + [nil]
     defer { for p in argv { free(p) } }
     var pid = pid_t()
     let result = posix_spawn(&pid, path, nil, nil, argv, environ)
-    guard result == 0 else { throw BenchError("posix_spawn \(path): \(String(cString: strerror(result)))") }
+    guard result == 0 else { throw BenchError(message: "posix_spawn \(path): \(String(cString: strerror(result)))") }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     return (status >> 8) & 0xFF

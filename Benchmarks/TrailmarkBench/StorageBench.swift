@@ -78,7 +78,7 @@ enum StorageBench {
         let clock = ContinuousClock()
         let started = clock.now
         let status = try spawnAndWait("/bin/dd", ["if=/dev/zero", "of=\(path)", "bs=64k", "count=\(blocks)", flag, "status=none"])
-        guard status == 0 else { throw BenchError("dd exited with status \(status)") }
+        guard status == 0 else { throw BenchError(message: "dd exited with status \(status)") }
         let elapsed = seconds(clock.now - started)
         unlink(path)
         return elapsed

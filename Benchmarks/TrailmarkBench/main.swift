@@ -5,6 +5,7 @@
 
 let suites: [(name: String, run: () async throws -> BenchTable)] = [
     ("codec", CodecBench.run),
+    ("transport", TransportBench.run),
     ("storage", StorageBench.run),
 ]
 

@@ -1,0 +1,136 @@
+import Synchronization
+import TrailmarkWire
+
+/// The query engine: per project, an in-memory columnar store fed by log records, and
+/// every answer of SEMANTICS.md §2–§6 computed from it.
+///
+/// Thread-safe; ingest and queries may run concurrently from any threads. A query answers
+/// for a snapshot taken when it starts, which includes every record whose `ingest` call
+/// returned before (so "acknowledged, then queried" always sees the event), and never
+/// holds a lock while it computes (`ProjectStore`).
+public final class EventEngine: Sendable {
+    private let projects = Mutex<[String: ProjectStore]>([:])
+    private let fetcher: RecordFetcher?
+
+    /// - Parameter fetcher: reads stored events back from the log by `seq`. With one, the
+    ///   engine keeps no url/path/referrer/properties/event id in memory; without, it
+    ///   keeps them itself.
+    public init(fetcher: RecordFetcher? = nil) {
+        self.fetcher = fetcher
+    }
+
+    /// Counts of one `ingest(_:recordSeq:)` of events.
+    public struct IngestCounts: Hashable, Sendable {
+        /// Events stored.
+        public var accepted: Int
+        /// Events skipped because their `event_id` was seen before (SEMANTICS §1).
+        public var duplicates: Int
+    }
+
+    func store(_ project: String) -> ProjectStore {
+        projects.withLock { p in
+            if let s = p[project] { return s }
+            let s = ProjectStore(project: project, fetcher: fetcher)
+            p[project] = s
+            return s
+        }
+    }
+
+    private func existing(_ project: String) -> ProjectStore? {
+        projects.withLock { $0[project] }
+    }
+
+    /// Adds the events of log record `recordSeq`; event `i` gets `seq = recordSeq << 20 | i`.
+    @discardableResult
+    public func ingest(_ batch: StoredEventBatch, recordSeq: UInt64) -> IngestCounts {
+        let (accepted, duplicates) = store(batch.project).ingest(batch, recordSeq: recordSeq)
+        return IngestCounts(accepted: accepted, duplicates: duplicates)
+    }
+
+    /// Adds the identifies of log record `recordSeq` and their `$identify` events.
+    public func ingest(_ batch: StoredIdentifyBatch, recordSeq: UInt64) {
+        store(batch.project).ingest(batch, recordSeq: recordSeq)
+    }
+
+    /// Applies a forget tombstone: from now on no query returns an event whose stitched
+    /// user is `userID`, an event of an anonymous id linked only to forgotten users, or an
+    /// identify of the user. Returns the number of events newly hidden.
+    @discardableResult
+    public func forget(_ record: StoredForget, recordSeq: UInt64) -> UInt64 {
+        store(record.project).forget(userID: record.userID)
+    }
+
+    /// Whether an event with this `event_id` is already stored in the project (for the
+    /// ingest service, which also tracks ids still in flight to the log).
+    public func isDuplicate(project: String, eventID: String) -> Bool {
+        guard !eventID.isEmpty, let s = existing(project) else { return false }
+        return s.isDuplicate(eventID: eventID)
+    }
+
+    /// Events stored in the project (hidden ones included).
+    public func eventCount(project: String) -> Int {
+        existing(project)?.snapshot().rowCount ?? 0
+    }
+
+    func snapshot(_ project: String) -> StoreSnapshot {
+        (existing(project) ?? ProjectStore(project: project, fetcher: fetcher)).snapshot()
+    }
+
+    /// Raw events (`GET /v1/query`).
+    public func events(project: String, _ query: EventsQuery) throws(EngineError) -> EventsPage {
+        let s = existing(project) ?? ProjectStore(project: project, fetcher: fetcher)
+        return try EventsQueryRunner(store: s, snapshot: s.snapshot()).run(query)
+    }
+
+    /// Counts and uniques (`GET /v1/stats`).
+    public func stats(project: String, _ query: StatsQuery) throws(EngineError) -> StatsResult {
+        try StatsRunner(snapshot: snapshot(project)).stats(query)
+    }
+
+    /// Traffic sources (`GET /v1/sources`).
+    public func sources(project: String, _ query: SourcesQuery) -> SourcesResult {
+        StatsRunner(snapshot: snapshot(project)).sources(query)
+    }
+
+    /// Per-user helpers (`GET /v1/users/{id}`).
+    public func user(project: String, _ query: UserQuery) -> UserResult {
+        let s = existing(project) ?? ProjectStore(project: project, fetcher: fetcher)
+        return UserRunner(store: s, snapshot: s.snapshot()).run(query)
+    }
+
+    /// Funnels and experiment funnels (`/v1/funnel`).
+    public func funnel(project: String, _ query: FunnelQuery) throws(EngineError) -> FunnelResult {
+        let plan = try FunnelPlan(query)
+        return FunnelRunner(snapshot: snapshot(project), plan: plan).run()
+    }
+
+    /// What the project's store occupies, by part (estimated from allocation sizes).
+    public func memoryReport(project: String) -> MemoryReport {
+        guard let s = existing(project) else { return MemoryReport(rows: 0, columnBytes: 0, dictionaryBytes: 0, eventIDBytes: 0, indexBytes: 0) }
+        let snap = s.snapshot()
+        let index = s.rowIndex(for: snap)
+        return s.state.withLock { st in
+            MemoryReport(
+                rows: st.timestamp.count,
+                columnBytes: st.timestamp.allocatedBytes + st.seq.allocatedBytes + st.name.allocatedBytes + st.anon.allocatedBytes
+                    + st.user.allocatedBytes + st.session.allocatedBytes + st.attribution.allocatedBytes + st.extras.allocatedBytes
+                    + st.identifies.allocatedBytes,
+                dictionaryBytes: st.names.approximateBytes + st.anons.approximateBytes + st.users.approximateBytes + st.sessions.approximateBytes,
+                eventIDBytes: st.eventIDs.allocatedBytes,
+                indexBytes: index.allocatedBytes + (st.identityCache?.allocatedBytes ?? 0)
+            )
+        }
+    }
+}
+
+/// Estimated resident bytes of one project's store.
+public struct MemoryReport: Hashable, Sendable {
+    public var rows: Int
+    public var columnBytes: Int
+    public var dictionaryBytes: Int
+    public var eventIDBytes: Int
+    public var indexBytes: Int
+
+    public var totalBytes: Int { columnBytes + dictionaryBytes + eventIDBytes + indexBytes }
+    public var bytesPerEvent: Double { rows == 0 ? 0 : Double(totalBytes) / Double(rows) }
+}

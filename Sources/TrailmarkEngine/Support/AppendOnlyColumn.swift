@@ -1,0 +1,96 @@
+import Synchronization
+
+/// Elements per column chunk (2^16): small enough that a partly filled last chunk wastes
+/// little, large enough that the chunk directory stays tiny (153 chunks for 10M rows).
+let columnChunkShift = 16
+let columnChunkCapacity = 1 << columnChunkShift
+let columnChunkMask = columnChunkCapacity - 1
+
+/// A fixed-capacity buffer of one column. Slots are written once, in order, by the single
+/// writer (who holds the project lock) and never changed afterwards.
+///
+/// Invariant: slots `0..<initialized` are initialised and immutable. Readers read only
+/// slots below the count of the snapshot they took under the project lock, so a slot is
+/// never read while it is written. `initialized` is atomic only so `deinit`, which may run
+/// on a reader's thread, sees the writer's last count (acquire pairs with release).
+final class ColumnChunk<Element>: @unchecked Sendable {  // @unchecked: see the invariant above.
+    let base: UnsafeMutablePointer<Element>
+    private let initialized = Atomic<Int>(0)
+
+    init() {
+        base = .allocate(capacity: columnChunkCapacity)
+    }
+
+    /// Writer only: initialises slot `index`, which must be the next one.
+    func append(_ value: Element, at index: Int) {
+        precondition(index == initialized.load(ordering: .relaxed) && index < columnChunkCapacity, "append out of order")
+        (base + index).initialize(to: value)
+        initialized.store(index + 1, ordering: .releasing)
+    }
+
+    deinit {
+        base.deinitialize(count: initialized.load(ordering: .acquiring))
+        base.deallocate()
+    }
+}
+
+/// An append-only column (writer side): chunked, so appending never moves or copies
+/// existing elements and a reader's snapshot stays valid while the writer appends.
+struct AppendOnlyColumn<Element>: @unchecked Sendable {  // @unchecked: mutated only under the project lock.
+    private(set) var chunks: [ColumnChunk<Element>] = []
+    private(set) var count = 0
+
+    mutating func append(_ value: Element) {
+        let slot = count & columnChunkMask
+        if slot == 0 { chunks.append(ColumnChunk()) }
+        chunks[chunks.count - 1].append(value, at: slot)
+        count += 1
+    }
+
+    /// Writer only (under the lock): the element at `index`.
+    subscript(index: Int) -> Element {
+        precondition(index >= 0 && index < count, "column index out of range")
+        return chunks[index >> columnChunkShift].base[index & columnChunkMask]
+    }
+
+    /// The first `count` elements as an immutable view. Take it under the project lock.
+    func snapshot() -> ColumnSnapshot<Element> { ColumnSnapshot(chunks: chunks, count: count) }
+
+    /// Bytes allocated for the elements (capacity of every chunk).
+    var allocatedBytes: Int { chunks.count * columnChunkCapacity * MemoryLayout<Element>.stride }
+}
+
+/// An immutable view of the first `count` elements of a column. Reading it needs no
+/// lock: the writer only initialises slots at or after `count` (see `ColumnChunk`).
+struct ColumnSnapshot<Element>: @unchecked Sendable {  // @unchecked: read-only view of immutable slots.
+    private let chunks: [ColumnChunk<Element>]
+    /// One base pointer per chunk, so element access does no reference counting.
+    private let bases: [UnsafeMutablePointer<Element>]
+    let count: Int
+
+    init(chunks: [ColumnChunk<Element>], count: Int) {
+        self.chunks = chunks
+        self.bases = chunks.map(\.base)
+        self.count = count
+    }
+
+    init() { self.init(chunks: [], count: 0) }
+
+    @inline(__always)
+    subscript(index: Int) -> Element {
+        bases[index >> columnChunkShift][index & columnChunkMask]
+    }
+
+    /// Calls `body` with each chunk's elements in `range` (buffer, index of its first element).
+    @inline(__always)
+    func forEachChunk(in range: Range<Int>, _ body: (UnsafeBufferPointer<Element>, Int) throws -> Void) rethrows {
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let chunk = start >> columnChunkShift
+            let offset = start & columnChunkMask
+            let n = min(columnChunkCapacity - offset, range.upperBound - start)
+            try body(UnsafeBufferPointer(start: bases[chunk] + offset, count: n), start)
+            start += n
+        }
+    }
+}

@@ -1,4 +1,0 @@
-// Placeholder so the module builds; its issue replaces this file.
-public enum TrailmarkEngineModule {
-    public static let name = "TrailmarkEngine"
-}

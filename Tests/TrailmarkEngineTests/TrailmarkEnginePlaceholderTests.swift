@@ -1,6 +1,0 @@
-import Testing
-@testable import TrailmarkEngine
-
-@Test func moduleLinks() {
-    #expect(TrailmarkEngineModule.name == "TrailmarkEngine")
-}
