@@ -5,13 +5,14 @@ SWIFT ?= swift
 DATA ?= ./data
 PORT ?= 8443
 
-.PHONY: help deps build release run test test-swift test-codec test-transport test-e2e bench fuzz crash security load clean
+.PHONY: help deps build release run test test-swift test-codec test-transport test-e2e test-storage-tsan bench fuzz crash security load clean
 
 help:
 	@echo "make run    install what is missing, build, start the server"
 	@echo "make test   install what is missing, run every test"
 	@echo "make bench  benchmarks (release build), printed as tables of ratios"
 	@echo "make fuzz   libFuzzer on the wire decoder (not part of make test)"
+	@echo "make crash  storage crash test: 500 SIGKILL rounds (make test runs 20)"
 
 deps:
 	@scripts/install-deps.sh
@@ -28,7 +29,7 @@ run: build
 	.build/debug/trailmark serve --data $(DATA) --port $(PORT) --dev
 
 # Every test: Swift (all modules), then the suites that need processes or peers.
-test: deps test-swift test-codec test-transport test-e2e
+test: deps test-swift test-codec test-transport test-e2e test-storage-tsan
 	@echo "make test: all suites passed"
 
 # --- end to end (Tests/e2e): the real server binary, curl, HTTP/1.1 and HTTP/2 ---
@@ -54,6 +55,17 @@ FUZZ_SECONDS ?= 60
 # every golden vector byte for byte.
 test-codec:
 	python3 Tests/ProtoConformance/conformance.py
+
+# --- storage ---
+# The ring's suite under ThreadSanitizer (own scratch path, so the normal build stays warm).
+test-storage-tsan:
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter MPSCRingTests
+
+# The SIGKILL crash test with 500 rounds (make test runs it with 20).
+crash: deps
+	$(SWIFT) build --build-tests
+	TRAILMARK_CRASH_ROUNDS=500 $(SWIFT) test --skip-build --filter CrashTests
 
 fuzz: deps
 	$(MAKE) -C FuzzTesting run FUZZ_SECONDS=$(FUZZ_SECONDS)

@@ -93,6 +93,13 @@ let package = Package(
         // MARK: Tests.
         .testTarget(name: "TrailmarkWireTests", dependencies: ["TrailmarkWire"], swiftSettings: swiftSettings),
         .testTarget(name: "TrailmarkStorageTests", dependencies: ["TrailmarkStorage", "TrailmarkWire", atomics], swiftSettings: swiftSettings),
+        // The crash test's victim process (Tests/TrailmarkStorageTests/Log/CrashTests.swift kills it).
+        .executableTarget(
+            name: "TrailmarkStorageCrashHelper",
+            dependencies: ["TrailmarkStorage"],
+            path: "Tests/StorageCrashHelper",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TrailmarkTransportTests",
             dependencies: ["TrailmarkTransport", "TrailmarkWire", nioCore, nioPosix, nioEmbedded],

@@ -39,7 +39,8 @@ public struct LogConfiguration: Sendable {
         }
     }
 
-    /// Size every segment file is preallocated to, in bytes (default 64 MiB; at least 64 KiB).
+    /// Size every segment file is preallocated to, in bytes (default 64 MiB; a multiple of
+    /// 4096 in 64 KiB...4 GiB).
     /// A record's payload may be at most `segmentBytes - 88` bytes.
     public var segmentBytes: Int = 64 << 20
     /// Default `.group`.
@@ -61,6 +62,10 @@ public struct LogConfiguration: Sendable {
     /// Where recovery findings and the `.none` warning go.
     public var logger = Logger(label: "trailmark.storage")
 
+    /// Tests only: called on the writer thread before each group is written (lets a test
+    /// hold the writer to fill the ring deterministically).
+    var writerWillCommitForTesting: (@Sendable () -> Void)?
+
     public init() {}
 
     /// The largest payload one record can carry with this segment size.
@@ -70,8 +75,8 @@ public struct LogConfiguration: Sendable {
 
     /// Checks every value, naming the field that is out of range.
     func validate() throws(StorageError) {
-        guard segmentBytes >= 64 << 10, segmentBytes % 4096 == 0 else {
-            throw StorageError(.invalidArgument, "segmentBytes must be a multiple of 4096 and at least 65536, got \(segmentBytes)")
+        guard segmentBytes >= 64 << 10, segmentBytes <= 4 << 30, segmentBytes % 4096 == 0 else {
+            throw StorageError(.invalidArgument, "segmentBytes must be a multiple of 4096 in 65536...4294967296, got \(segmentBytes)")
         }
         guard ringCapacity >= 2, ringCapacity <= 1 << 20, ringCapacity & (ringCapacity - 1) == 0 else {
             throw StorageError(.invalidArgument, "ringCapacity must be a power of two in 2...1048576, got \(ringCapacity)")

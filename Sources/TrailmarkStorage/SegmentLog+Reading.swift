@@ -56,14 +56,9 @@ extension SegmentLog {
     }
 
     /// Suspends until the committed watermark exceeds `seq` (i.e. record `seq` is readable),
-    /// then returns the watermark. Throws `closed` when the log closes first.
-    public func waitForCommit(past seq: UInt64) async throws(StorageError) -> UInt64 {
-        do {
-            return try await writer.watermark.wait(past: seq)
-        } catch let error as StorageError {
-            throw error
-        } catch {
-            throw StorageError(.io, "waiting for the watermark failed: \(error)")
-        }
+    /// then returns the watermark. Throws `StorageError.closed` when the log closes first and
+    /// `CancellationError` when the waiting task is cancelled.
+    public func waitForCommit(past seq: UInt64) async throws -> UInt64 {
+        try await writer.watermark.wait(past: seq)
     }
 }

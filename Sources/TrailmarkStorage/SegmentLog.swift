@@ -146,7 +146,10 @@ public final class SegmentLog: Sendable {
         }
         await writer.waitUntilFinished()
         writer.watermark.close()
-        lock.withLock { $0 = nil }
+        lock.withLock { file in
+            file?.unlock()
+            file = nil
+        }
     }
 
     var isClosed: Bool { writer.ring.isClosed }

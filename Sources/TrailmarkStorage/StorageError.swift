@@ -1,3 +1,5 @@
+import TrailmarkWire
+
 /// A failure of the storage layer: opening, appending, reading, recovering or maintaining
 /// the segment log.
 ///
@@ -41,4 +43,16 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(code): \(message)" }
+
+    /// The gRPC status an append or read failure maps to (HTTP: 503 for `overloaded` and
+    /// `closed`). The single place for this mapping.
+    public var statusCode: StatusCode {
+        switch code {
+        case .overloaded: .resourceExhausted
+        case .closed: .unavailable
+        case .invalidArgument: .invalidArgument
+        case .corrupted: .dataLoss
+        default: .internalError
+        }
+    }
 }

@@ -102,6 +102,13 @@ final class FileDescriptor: Sendable {
         try SystemCall.check("fsync", path: path) { fsync(raw) }
     }
 
+    /// Releases the `flock` lock now. Needed before dropping the descriptor: a child process
+    /// being spawned by another thread briefly holds a copy of every descriptor (until its
+    /// exec closes the O_CLOEXEC ones), and would keep the lock alive past our close(2).
+    func unlock() {
+        _ = flock(raw, LOCK_UN)
+    }
+
     /// Takes an exclusive advisory lock without waiting; false when someone else holds it.
     func tryLockExclusive() throws(StorageError) -> Bool {
         while true {

@@ -11,12 +11,18 @@ import Synchronization
 /// The watermark only grows.
 final class CommittedWatermark: Sendable {
     private struct Waiter {
+        var id: UInt64
         var seq: UInt64
         var continuation: CheckedContinuation<UInt64, any Error>
     }
 
     private struct Waiters {
         var list: [Waiter] = []
+        var nextID: UInt64 = 0
+        /// Ids handed out but not yet registered in `list`.
+        var unregistered: Set<UInt64> = []
+        /// Ids cancelled while unregistered (cancellation raced the registration).
+        var cancelledEarly: Set<UInt64> = []
         var closed = false
     }
 
@@ -47,21 +53,39 @@ final class CommittedWatermark: Sendable {
     }
 
     /// Suspends until the watermark exceeds `seq`; returns the watermark then.
-    /// Throws `closed` once the log is closed.
+    /// Throws `closed` once the log is closed, `CancellationError` if the task is cancelled.
     func wait(past seq: UInt64) async throws -> UInt64 {
         let now = load()
         if now > seq { return now }
-        return try await withCheckedThrowingContinuation { continuation in
-            let resumeNow: Result<UInt64, StorageError>? = waiters.withLock { state in
-                if state.closed { return .failure(StorageError(.closed, "the log is closed")) }
-                // Re-check under the lock: `publish` stores before it takes the lock, so
-                // either this sees the new value or `publish` sees this waiter.
-                let current = load()
-                if current > seq { return .success(current) }
-                state.list.append(Waiter(seq: seq, continuation: continuation))
+        let id = waiters.withLock { state in
+            defer { state.nextID += 1 }
+            state.unregistered.insert(state.nextID)
+            return state.nextID
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let resumeNow: Result<UInt64, any Error>? = waiters.withLock { state in
+                    state.unregistered.remove(id)
+                    if state.closed { return .failure(StorageError(.closed, "the log is closed")) }
+                    if state.cancelledEarly.remove(id) != nil { return .failure(CancellationError()) }
+                    // Re-check under the lock: `publish` stores before it takes the lock, so
+                    // either this sees the new value or `publish` sees this waiter.
+                    let current = load()
+                    if current > seq { return .success(current) }
+                    state.list.append(Waiter(id: id, seq: seq, continuation: continuation))
+                    return nil
+                }
+                if let resumeNow { continuation.resume(with: resumeNow) }
+            }
+        } onCancel: {
+            let cancelled: Waiter? = waiters.withLock { state in
+                if let index = state.list.firstIndex(where: { $0.id == id }) { return state.list.remove(at: index) }
+                // Not registered yet: the registration will see this and fail. (Already
+                // resumed: nothing to do.)
+                if state.unregistered.remove(id) != nil { state.cancelledEarly.insert(id) }
                 return nil
             }
-            if let resumeNow { continuation.resume(with: resumeNow) }
+            cancelled?.continuation.resume(throwing: CancellationError())
         }
     }
 

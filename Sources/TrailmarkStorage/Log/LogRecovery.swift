@@ -97,6 +97,7 @@ struct LogRecovery {
     /// Returns where the chain stopped and why (nil reason: the segment is full to its end).
     private func scanChain(_ segment: Segment, expected: inout UInt64, report: inout RecoveryReport) -> (Int, RecordHeader.Invalid?) {
         var offset = Segment.dataStart
+        var nextIndexOffset = offset
         let compacted = segment.header.isCompacted
         while true {
             switch segment.record(at: offset) {
@@ -105,7 +106,10 @@ struct LogRecovery {
                     ? header.seq >= expected && header.seq < segment.header.seqEnd
                     : header.seq == expected
                 guard inOrder else { return (offset, .malformedHeader) }
-                segment.indexRecord(seq: header.seq, offset: offset)
+                if offset >= nextIndexOffset {
+                    segment.indexRecord(seq: header.seq, offset: offset)
+                    nextIndexOffset = offset + configuration.indexIntervalBytes
+                }
                 expected = header.seq + 1
                 report.recordsVerified += 1
                 offset += header.storedBytes
@@ -147,7 +151,7 @@ struct LogRecovery {
             // Torn tail: the last write group never became durable, so none of it was acknowledged.
             if inKept, let segment = opened[index].segment, dirtyEnd > offset {
                 zero(segment.region, from: offset, to: dirtyEnd)
-                try segment.file.syncData()
+                try segment.syncData()
                 report.tornBytesTruncated = dirtyEnd - offset
             }
             let firstRemoved = inKept ? index + 1 : index
@@ -184,7 +188,7 @@ struct LogRecovery {
             try file.syncData()
             report.corruptFiles.append(aside)
             zero(region, from: offset, to: region.count)
-            try opened[index].segment?.file.syncData()
+            try opened[index].segment?.syncData()
         }
         for later in (inKept ? index + 1 : index)..<opened.count {
             let aside = FileName.corrupt(opened[later].name)
@@ -210,6 +214,8 @@ struct LogRecovery {
             segments.append(fresh)
             offset = Segment.dataStart
         }
+        // Only the tail is ever written again: the others give up their descriptors.
+        segments = segments.enumerated().map { $0.offset == segments.count - 1 ? $0.element : $0.element.sealed() }
         report.segmentCount = segments.count
         report.nextSeq = nextSeq
         report.firstSeq = segments.first?.baseSeq ?? nextSeq

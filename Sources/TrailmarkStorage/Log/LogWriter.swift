@@ -71,6 +71,7 @@ final class LogWriter: @unchecked Sendable {
             _ = ring.drain(into: &group, limit: ring.capacity)
             _ = waitroom.admit(into: &group, limit: ring.capacity)
             if !group.isEmpty {
+                configuration.writerWillCommitForTesting?()
                 commit()
                 continue
             }
@@ -130,6 +131,11 @@ final class LogWriter: @unchecked Sendable {
                 return
             }
         }
+        // Segments this group rolled away from are sealed now: swap in descriptor-less
+        // copies before publishing, so anyone who sees the watermark sees the sealed ones.
+        for segment in touched where segment !== tail && segment.file != nil {
+            segments.replace(segment, with: segment.sealed())
+        }
         watermark.publish(committed)
         for (request, outcome) in zip(group, outcomes) {
             if let outcome { request.acknowledgement.resume(returning: outcome) }
@@ -147,7 +153,7 @@ final class LogWriter: @unchecked Sendable {
     /// durable with their directory entry (`Segment.create`), so no full `fsync` is needed.
     private func syncTouched() throws(StorageError) {
         for (i, segment) in touched.enumerated() where !touched[..<i].contains(where: { $0 === segment }) {
-            try segment.file.syncData()
+            try segment.syncData()
         }
     }
 

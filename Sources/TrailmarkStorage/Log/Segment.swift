@@ -6,13 +6,18 @@ import Synchronization
 /// Invariants: `region` maps the entire file for the object's life (readers holding a
 /// reference may keep reading after retention unlinked or compaction replaced the file);
 /// records start at `SegmentHeader.byteCount`; only the log writer (or recovery, before
-/// the log is shared) writes through the mapping.
+/// the log is shared) writes through the mapping. A sealed segment (`file == nil`) is never
+/// written or synced again, so it keeps no file descriptor: a log of any size holds one
+/// descriptor (the tail's) plus its mappings.
 /// `@unchecked Sendable`: all stored properties are immutable except `index`, which is
 /// behind a mutex; the mapped bytes follow the single-writer / watermark protocol.
 final class Segment: @unchecked Sendable {
     let name: String
+    /// The file's full path, for messages.
+    let path: String
     let header: SegmentHeader
-    let file: FileDescriptor
+    /// The open file while the segment may still be written and synced; nil once sealed.
+    let file: FileDescriptor?
     let region: MappedRegion
     private let index: Mutex<SparseIndex>
 
@@ -20,12 +25,31 @@ final class Segment: @unchecked Sendable {
     var byteCount: Int { region.count }
     static var dataStart: Int { SegmentHeader.byteCount }
 
-    private init(name: String, header: SegmentHeader, file: FileDescriptor, region: MappedRegion, indexIntervalBytes: Int) {
+    private init(name: String, path: String, header: SegmentHeader, file: FileDescriptor?, region: MappedRegion, index: SparseIndex) {
         self.name = name
+        self.path = path
         self.header = header
         self.file = file
         self.region = region
-        index = Mutex(SparseIndex(intervalBytes: indexIntervalBytes, segmentBytes: region.count))
+        self.index = Mutex(index)
+    }
+
+    private convenience init(name: String, header: SegmentHeader, file: FileDescriptor, region: MappedRegion, indexIntervalBytes: Int) {
+        self.init(name: name, path: file.path, header: header, file: file, region: region,
+                  index: SparseIndex(intervalBytes: indexIntervalBytes, segmentBytes: region.count))
+    }
+
+    /// The same segment (same mapping and index) without its file descriptor, for once it
+    /// will never be written or synced again.
+    func sealed() -> Segment {
+        guard file != nil else { return self }
+        return Segment(name: name, path: path, header: header, file: nil, region: region, index: index.withLock { $0 })
+    }
+
+    /// Makes the segment's data durable (see `LogWriter.syncTouched`). A sealed segment has
+    /// nothing left to sync.
+    func syncData() throws(StorageError) {
+        try file?.syncData()
     }
 
     /// Creates, preallocates and maps a new empty segment; its header and directory entry
@@ -91,7 +115,4 @@ final class Segment: @unchecked Sendable {
     }
 
     var indexEntryCount: Int { index.withLock { $0.count } }
-
-    /// The full path of the file, for messages.
-    var path: String { file.path }
 }

@@ -82,6 +82,6 @@ struct SegmentCompactor {
         configuration.logger.info("storage: compacted segment", metadata: [
             "segment": "\(segment.name)", "dropped": "\(dropped)", "kept": "\(kept)",
         ])
-        return (replacement, dropped)
+        return (replacement.sealed(), dropped)
     }
 }

@@ -43,6 +43,13 @@ final class SegmentList: Sendable {
         }
     }
 
+    /// Replaces `old` (by identity) with `new`; does nothing if `old` is no longer listed.
+    func replace(_ old: Segment, with new: Segment) {
+        segments.withLock { list in
+            if let index = list.firstIndex(where: { $0 === old }) { list[index] = new }
+        }
+    }
+
     /// Runs `body` on the list under the mutex (retention and compaction decisions).
     func withList<R>(_ body: (inout [Segment]) throws(StorageError) -> R) throws(StorageError) -> R {
         try segments.withLock { list throws(StorageError) in try body(&list) }

@@ -12,12 +12,17 @@ enum WriterThread {
     }
 
     static func start(_ body: @escaping @Sendable () -> Void) throws(StorageError) {
+        _ = try start(detached: true, body)
+    }
+
+    /// Starts a thread; a joinable one (`detached: false`) must be joined with `pthread_join`.
+    static func start(detached: Bool, _ body: @escaping @Sendable () -> Void) throws(StorageError) -> pthread_t {
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         var thread = pthread_t()
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        pthread_attr_setdetachstate(&attributes, Int32(detached ? PTHREAD_CREATE_DETACHED : PTHREAD_CREATE_JOINABLE))
         let result = pthread_create(&thread, &attributes, { raw in
             // Balanced with passRetained above: this thread owns the box now.
             let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue() // raw: the box pointer passed below
@@ -28,5 +33,6 @@ enum WriterThread {
             Unmanaged<Box>.fromOpaque(box).release()
             throw StorageError(.io, "pthread_create for the log writer: \(String(cString: strerror(result)))")
         }
+        return thread
     }
 }

@@ -4,17 +4,17 @@ import Dispatch
 /// Puts the ring's single consumer to sleep when there is nothing to do, and lets producers
 /// wake it, without busy-waiting and without lost wake-ups.
 ///
-/// Protocol (Dekker's pattern, every access to `parked` sequentially consistent):
+/// Protocol (Dekker's pattern with two sequentially consistent fences):
 ///
-///     consumer                                producer
-///     prepareToPark()   parked = true         publish element (seq_cst store)
-///     re-check for work (seq_cst loads)       unpark(): if parked.exchange(false) → signal
+///     consumer                                  producer
+///     prepareToPark(): parked = true; FENCE     publish element (release store)
+///     re-check for work                         unpark(): FENCE; if parked.exchange(false) → signal
 ///     work found → cancelPark()
 ///     none      → park()  (semaphore wait)
 ///
-/// In the total order of seq_cst operations either the producer's publish precedes the
-/// consumer's re-check (the consumer sees the work and does not sleep) or the consumer's
-/// `parked = true` precedes the producer's read of it (the producer signals). A signal that
+/// The two seq_cst fences are totally ordered. If the producer's fence comes first, the
+/// publish before it is visible to the consumer's re-check after its fence (no sleep); if the
+/// consumer's comes first, `parked = true` is visible to the producer's load (it signals). A signal that
 /// arrives after `cancelPark()` raced with it is consumed there, so the semaphore never
 /// accumulates permits.
 final class ConsumerParker: Sendable {
@@ -26,6 +26,7 @@ final class ConsumerParker: Sendable {
     /// Consumer: announce the intention to sleep; then re-check for work.
     func prepareToPark() {
         parked.store(true, ordering: .sequentiallyConsistent)
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
     }
 
     /// Consumer: work turned up after `prepareToPark()`; stay awake.
@@ -43,8 +44,9 @@ final class ConsumerParker: Sendable {
     }
 
     /// Producer (or closer): wake the consumer if it is parked or about to park.
-    /// Costs one seq_cst load when the consumer is awake.
+    /// Costs a fence and one load when the consumer is awake.
     func unpark() {
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
         if parked.load(ordering: .sequentiallyConsistent),
            parked.exchange(false, ordering: .sequentiallyConsistent) {
             semaphore.signal()

@@ -66,6 +66,9 @@ final class Waitroom<Element: Sendable>: Sendable {
 
     var isEmpty: Bool { state.withLock { $0.entries.isEmpty } }
 
+    /// Requests waiting now.
+    var count: Int { state.withLock { $0.entries.count } }
+
     /// Refuses new entries; returns false if it was already closed.
     @discardableResult
     func close() -> Bool {
