@@ -102,7 +102,7 @@ extension HTTP2ServerHandler {
     }
 
     private func startTask(_ stream: ServerStream, handler: RPCHandler) {
-        guard let context = stream.context, let executor, let bound = loopBound else { return }
+        guard let context = stream.context, let bound = loopBound else { return }
         let id = stream.id
         let loop = eventLoop
         let complete: @Sendable (Result<[UInt8]?, RPCError>) -> Void = { result in
@@ -133,7 +133,7 @@ extension HTTP2ServerHandler {
                 do { try await function(requests, context, writer); complete(.success(nil)) } catch { complete(.failure(RPCStatusTable.rpcError(for: error))) }
             }
         }
-        stream.task = shared.spawn(on: executor, body)
+        stream.task = shared.spawn(body)
     }
 
     private func makeWriter(streamID: Int32) -> RPCMessageWriter {

@@ -65,8 +65,9 @@ public struct TransportLimits: Sendable {
     public var controlFramesPerSecond: Int = 50
     /// Simultaneous connections; more are closed at accept.
     public var connectionsMax: Int = 10_000
-    /// Run handlers on the connection's event loop (no thread hop for fast handlers).
-    /// Handlers that block must not be registered with this on.
+    /// Start handlers inline on the connection's event loop, running until their first
+    /// suspension (no thread hop for handlers that answer at once). Handlers that block the
+    /// thread without suspending must not be registered with this on.
     public var handlersOnEventLoop: Bool = true
 
     public init() {}
