@@ -40,6 +40,10 @@ public struct TransportServerConfiguration: Sendable {
 /// Every limit a server enforces per connection and per stream; units in the names.
 public struct TransportLimits: Sendable {
     /// Largest gRPC message body (larger → RESOURCE_EXHAUSTED before it is buffered).
+    /// Memory bound per connection: streaming calls hold at most about two stream windows
+    /// each (flow control); single-request calls hold their one message while the handler
+    /// runs, so the worst case is `concurrentStreamsMax × messageBytesMax` — lower either for
+    /// servers facing untrusted peers with slow handlers.
     public var messageBytesMax: Int = WireLimits.default.messageBytesMax
     /// SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §6.5.2); more are refused.
     public var concurrentStreamsMax: UInt32 = 128
