@@ -20,10 +20,16 @@ struct ServeCommand: AsyncParsableCommand {
         let server = TransportServer(configuration: options.serverConfiguration, router: router, logger: logger)
         try await server.start()
         let scheme = options.plaintext ? "http" : "https"
-        print("trailmark: listening on \(scheme)://\(options.host):\(server.localPort ?? options.port)")
-        if let ca = server.developmentCAFile { print("trailmark: development CA certificate: \(ca)") }
+        announce("trailmark: listening on \(scheme)://\(options.host):\(server.localPort ?? options.port)")
+        if let ca = server.developmentCAFile { announce("trailmark: development CA certificate: \(ca) (curl --cacert \(ca))") }
         await SignalWaiter.run(server: server, logger: logger)
     }
+}
+
+/// Writes a line to standard output unbuffered (so it shows at once when stdout is a file or pipe).
+private func announce(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { Glibc.write(1, $0.baseAddress, $0.count) }
 }
 
 /// Turns SIGHUP into certificate reloads and the first SIGINT/SIGTERM into a graceful shutdown.
