@@ -23,13 +23,11 @@ final class HTTP1RouteHandler: ChannelInboundHandler {
     private var peer = "unknown"
     private var draining = false
     private var keepAlive = true
-    private var executor: EventLoopTaskExecutor?
 
     init(shared: ServerShared) { self.shared = shared }
 
     func handlerAdded(context: ChannelHandlerContext) {
         peer = context.channel.remoteAddress?.peerDescription ?? "unknown"
-        executor = EventLoopTaskExecutor(context.eventLoop)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -85,14 +83,13 @@ final class HTTP1RouteHandler: ChannelInboundHandler {
     }
 
     private func run(route: HTTPRoute, head: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext) {
-        guard let executor else { return }
         let (path, query) = HTTP2ServerHandler.splitQuery(head.uri)
         var headers = HeaderFields()
         for (name, value) in head.headers { headers.add(name, value) }
         let request = HTTPRequest(method: head.method.rawValue, path: path, query: query, headers: headers, body: body, peer: peer)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        _ = shared.spawn(on: executor) {
+        _ = shared.spawn {
             let response = await route.handler(request)
             loop.execute {
                 let (handler, context) = bound.value

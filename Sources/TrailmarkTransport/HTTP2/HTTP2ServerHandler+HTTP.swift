@@ -8,7 +8,7 @@ extension HTTP2ServerHandler {
     }
 
     func startHTTP(_ stream: ServerStream, route: HTTPRoute) {
-        guard let executor, let bound = loopBound else { return }
+        guard let bound = loopBound else { return }
         let (path, query) = Self.splitQuery(stream.path)
         var headers = stream.headers
         if let authority = stream.authority, headers["host"] == nil { headers.addLowercased("host", authority) }
@@ -16,7 +16,7 @@ extension HTTP2ServerHandler {
         stream.body = []
         let id = stream.id
         let loop = eventLoop
-        stream.task = shared.spawn(on: executor) {
+        stream.task = shared.spawn {
             let response = await route.handler(request)
             HTTP2ServerHandler.onLoop(bound, loop) { handler in
                 guard let stream = handler.streams[id] else { return }

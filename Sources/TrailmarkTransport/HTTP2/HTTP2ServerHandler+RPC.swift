@@ -102,38 +102,36 @@ extension HTTP2ServerHandler {
     }
 
     private func startTask(_ stream: ServerStream, handler: RPCHandler) {
-        guard let context = stream.context, let executor, let bound = loopBound else { return }
+        guard let context = stream.context, let bound = loopBound else { return }
         let id = stream.id
         let loop = eventLoop
-        let complete: @Sendable (Result<[UInt8]?, RPCError>) -> Void = { result in
-            HTTP2ServerHandler.onLoop(bound, loop) { $0.completeRPC(streamID: id, result) }
-        }
-        let body: @Sendable () async -> Void
+        let complete = RPCCompletion(bound: bound, loop: loop, streamID: id)
         switch handler {
         case .unary(let function):
             let request = stream.singleRequest ?? []
-            body = {
+            stream.singleRequest = nil
+            stream.task = shared.spawn {
                 do { complete(.success(try await function(request, context))) } catch { complete(.failure(RPCStatusTable.rpcError(for: error))) }
             }
         case .clientStreaming(let function):
             let requests = RPCMessageStream(buffer: stream.inbound!)  // created with the stream for streaming kinds
-            body = {
+            stream.task = shared.spawn {
                 do { complete(.success(try await function(requests, context))) } catch { complete(.failure(RPCStatusTable.rpcError(for: error))) }
             }
         case .serverStreaming(let function):
             let request = stream.singleRequest ?? []
+            stream.singleRequest = nil
             let writer = makeWriter(streamID: id)
-            body = {
+            stream.task = shared.spawn {
                 do { try await function(request, context, writer); complete(.success(nil)) } catch { complete(.failure(RPCStatusTable.rpcError(for: error))) }
             }
         case .bidirectional(let function):
             let requests = RPCMessageStream(buffer: stream.inbound!)  // created with the stream for streaming kinds
             let writer = makeWriter(streamID: id)
-            body = {
+            stream.task = shared.spawn {
                 do { try await function(requests, context, writer); complete(.success(nil)) } catch { complete(.failure(RPCStatusTable.rpcError(for: error))) }
             }
         }
-        stream.task = shared.spawn(on: executor, body)
     }
 
     private func makeWriter(streamID: Int32) -> RPCMessageWriter {
@@ -256,4 +254,21 @@ extension HTTP2ServerHandler {
     }
 
     static let responseHeaders: HeaderFields = [":status": "200", "content-type": "application/grpc+trailmark"]
+}
+
+/// Delivers a handler's outcome to its stream on the connection's loop: inline when the
+/// handler finished on the loop thread (no closure allocated), else by `execute`.
+struct RPCCompletion: Sendable {
+    let bound: NIOLoopBound<HTTP2ServerHandler>
+    let loop: any EventLoop
+    let streamID: Int32
+
+    func callAsFunction(_ result: Result<[UInt8]?, RPCError>) {
+        if loop.inEventLoop {
+            bound.value.completeRPC(streamID: streamID, result)
+        } else {
+            let bound = self.bound, id = streamID
+            loop.execute { bound.value.completeRPC(streamID: id, result) }
+        }
+    }
 }

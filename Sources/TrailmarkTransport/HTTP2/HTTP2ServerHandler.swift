@@ -29,7 +29,6 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     var lastStream: ServerStream?
     var context: ChannelHandlerContext?
     var peer = "unknown"
-    var executor: EventLoopTaskExecutor?
     var loopBound: NIOLoopBound<HTTP2ServerHandler>?
     /// Inside an nghttp2 call: no re-entry, no close (see `NGHTTP2SessionDelegate`).
     var inSession = false
@@ -53,7 +52,6 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         peer = context.channel.remoteAddress?.peerDescription ?? "unknown"
-        executor = EventLoopTaskExecutor(context.eventLoop)
         loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let limits = shared.limits
         let settings = NGHTTP2Session.Settings(

@@ -58,7 +58,9 @@ final class ServerStream {
     var responseStarted = false
     /// The handler has produced its final outcome (no more writes; late completions ignored).
     var finished = false
-    var outbound = ByteBuffer()
+    /// Response bytes not yet taken by nghttp2 (starts as a shared empty buffer, so a stream
+    /// that never responds with a body allocates none).
+    var outbound = ServerStream.emptyBuffer
     /// END of body queued; `trailers` follow it (nil for plain HTTP).
     var outboundEnded = false
     var trailers: TrailerBlock?
@@ -69,6 +71,8 @@ final class ServerStream {
 
     var task: Task<Void, Never>?
     var deadlineTimer: Scheduled<Void>?
+
+    static let emptyBuffer = ByteBuffer()
 
     init(id: Int32) {
         self.id = id

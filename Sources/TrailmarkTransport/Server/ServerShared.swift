@@ -15,10 +15,12 @@ final class ServerShared: Sendable {
         self.logger = logger
     }
 
-    /// Starts `body` as the handler task of a call, on `executor` when handlers run on the
-    /// event loop.
-    func spawn(on executor: EventLoopTaskExecutor, _ body: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
-        limits.handlersOnEventLoop ? Task(executorPreference: executor) { await body() } : Task { await body() }
+    /// Starts `body` as the handler task of a call. With `handlersOnEventLoop` the task starts
+    /// immediately on the calling (event-loop) thread and runs there until its first
+    /// suspension (`Task.immediate`, SE-0472), so a handler that answers without awaiting
+    /// costs no thread hop; after a suspension it continues on the global executor.
+    func spawn(_ body: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
+        limits.handlersOnEventLoop ? Task.immediate { await body() } : Task { await body() }
     }
 }
 

@@ -40,6 +40,10 @@ public struct TransportServerConfiguration: Sendable {
 /// Every limit a server enforces per connection and per stream; units in the names.
 public struct TransportLimits: Sendable {
     /// Largest gRPC message body (larger → RESOURCE_EXHAUSTED before it is buffered).
+    /// Memory bound per connection: streaming calls hold at most about two stream windows
+    /// each (flow control); single-request calls hold their one message while the handler
+    /// runs, so the worst case is `concurrentStreamsMax × messageBytesMax` — lower either for
+    /// servers facing untrusted peers with slow handlers.
     public var messageBytesMax: Int = WireLimits.default.messageBytesMax
     /// SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §6.5.2); more are refused.
     public var concurrentStreamsMax: UInt32 = 128
@@ -65,8 +69,9 @@ public struct TransportLimits: Sendable {
     public var controlFramesPerSecond: Int = 50
     /// Simultaneous connections; more are closed at accept.
     public var connectionsMax: Int = 10_000
-    /// Run handlers on the connection's event loop (no thread hop for fast handlers).
-    /// Handlers that block must not be registered with this on.
+    /// Start handlers inline on the connection's event loop, running until their first
+    /// suspension (no thread hop for handlers that answer at once). Handlers that block the
+    /// thread without suspending must not be registered with this on.
     public var handlersOnEventLoop: Bool = true
 
     public init() {}

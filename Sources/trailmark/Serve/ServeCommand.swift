@@ -40,7 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
         let scheme = options.plaintext ? "http" : "https"
         let port = server.localPort ?? options.port
         say("trailmark: listening on \(scheme)://\(options.host):\(port)")
-        if let ca = server.developmentCAFile { say("trailmark: development CA certificate: \(ca)") }
+        if let ca = server.developmentCAFile { say("trailmark: development CA certificate: \(ca) (curl --cacert \(ca))") }
         if service.dev, let keys = try DevProject.ensure(keys: hub.keys, dataDirectory: options.data) {
             say(DevProject.instructions(keys: keys, base: "\(scheme)://localhost:\(port)", caFile: server.developmentCAFile))
         }

@@ -99,6 +99,20 @@ import TrailmarkWire
         await echo.stop()
     }
 
+    @Test func gracefulShutdownDrainsInFlightCalls() async throws {
+        let echo = try await EchoServer.start(plaintext: false)
+        let client = try echo.client()
+        #expect(try await client.unary("/trailmark.v1.Echo/Unary", [1]) == [1])  // connected
+        let entered = FloodCounter.slowCallsEntered.withLock { $0 }
+        async let slow = client.unary("/trailmark.v1.Echo/Slow", [7])
+        while FloodCounter.slowCallsEntered.withLock({ $0 }) == entered { try await Task.sleep(for: .milliseconds(5)) }  // in flight
+        await echo.server.shutdown()
+        #expect(try await slow == [7])  // drained, not cut off
+        await #expect(throws: RPCError.self) { try await client.unary("/trailmark.v1.Echo/Unary", [2]) }
+        await client.close()
+        echo.directory.remove()
+    }
+
     @Test func reconnectsAfterServerRestart() async throws {
         let echo = try await EchoServer.start(plaintext: true)
         let client = try echo.client()

@@ -68,6 +68,41 @@ struct PeerTests {
         await echo.stop()
     }
 
+    @Test(.enabled(if: ExternalProcess.exists("/usr/sbin/nghttpd"))) func ourClientAgainstNghttpd() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let files = try DevelopmentCertificates.ensure(in: dir.path)
+        try FileManager.default.createDirectory(atPath: dir.path + "/www", withIntermediateDirectories: true)
+        try Data("0123456789".utf8).write(to: URL(fileURLWithPath: dir.path + "/www/small"))
+        let port = Int.random(in: 30_000..<40_000)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/sbin/nghttpd")
+        server.arguments = ["-d", dir.path + "/www", "-a", "127.0.0.1", String(port), files.privateKeyFile, files.certificateChainFile]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            kill(server.processIdentifier, SIGKILL)  // SIGTERM may be blocked (inherited mask)
+            server.waitUntilExit()
+        }
+        let client = try TransportClient(configuration: TransportClientConfiguration(
+            host: "127.0.0.1", port: port, security: .tls(caFile: files.caCertificateFile, serverName: "localhost")))
+        var response: HTTPResponse?
+        for _ in 0..<100 where response == nil {  // nghttpd needs a moment to listen
+            response = try? await client.request("GET", "/small")
+            if response == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(response?.status == 200)
+        #expect(response?.body == Array("0123456789".utf8))
+        // Many multiplexed requests on the one connection.
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<50 { group.addTask { try await client.request("GET", "/small").status } }
+            for try await status in group { #expect(status == 200) }
+        }
+        #expect(try await client.request("GET", "/missing").status == 404)
+        await client.close()
+    }
+
     private func probe(_ port: Int, _ scenario: String) async throws -> ExternalProcess.Output {
         try await ExternalProcess.run("/usr/bin/python3", [ExternalProcess.scriptsDirectory + "/h2_probe.py", String(port), scenario])
     }

@@ -5,6 +5,8 @@ import TrailmarkWire
 /// How many 64 KiB messages the Flood handler managed to queue (the slow-reader test reads it).
 enum FloodCounter {
     static let messages = Mutex(0)
+    /// Calls that entered the Slow handler (the shutdown test waits for one).
+    static let slowCallsEntered = Mutex(0)
 }
 
 /// A real `TransportServer` on 127.0.0.1 with echo RPCs of every shape and a few HTTP routes.
@@ -25,6 +27,11 @@ struct EchoServer {
         })
         router.register("/trailmark.v1.Echo/Sleep", .unary { request, _ in
             try await Task.sleep(for: .seconds(30))
+            return request
+        })
+        router.register("/trailmark.v1.Echo/Slow", .unary { request, _ in
+            FloodCounter.slowCallsEntered.withLock { $0 += 1 }
+            try await Task.sleep(for: .milliseconds(300))
             return request
         })
         router.register("/trailmark.v1.Echo/Collect", .clientStreaming { requests, _ in
@@ -58,7 +65,7 @@ struct EchoServer {
         let security: TransportServerConfiguration.Security = plaintext ? .plaintext : .developmentCertificate(dataDirectory: directory.path)
         var configuration = TransportServerConfiguration(host: "127.0.0.1", port: 0, security: security, limits: limits)
         configuration.threads = 1
-        configuration.timeouts.drain = .seconds(2)
+        configuration.timeouts.drain = .seconds(20)  // generous: a loaded machine must not turn a drain into a cut
         let server = TransportServer(configuration: configuration, router: router())
         try await server.start()
         return EchoServer(server: server, port: server.localPort!, directory: directory, caFile: server.developmentCAFile)  // bound by start()

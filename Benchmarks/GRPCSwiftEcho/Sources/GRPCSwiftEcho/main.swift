@@ -1,5 +1,8 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // Usage: GRPCSwiftEcho PORT CERT_CHAIN_PEM KEY_PEM
 // Serves /trailmark.v1.Echo/Unary (raw bytes echoed back) over TLS with ALPN h2.

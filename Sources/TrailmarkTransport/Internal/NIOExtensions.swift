@@ -1,19 +1,5 @@
 import NIOCore
 
-/// A `TaskExecutor` that runs jobs on one NIO event loop, so a handler task started by a
-/// connection runs on that connection's thread (no hop for handlers that finish without
-/// awaiting other executors).
-final class EventLoopTaskExecutor: TaskExecutor {
-    let eventLoop: any EventLoop
-
-    init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
-    }
-}
-
 extension TimeAmount {
     /// The same span as a Swift `Duration`, truncated to nanoseconds.
     init(_ duration: Duration) {
