@@ -85,7 +85,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "TrailmarkBench",
-            dependencies: ["TrailmarkWire", "TrailmarkStorage", "TrailmarkTransport", "TrailmarkEngine", atomics, dequeModule],
+            dependencies: ["TrailmarkWire", "TrailmarkStorage", "TrailmarkTransport", "TrailmarkEngine", "TrailmarkServices", atomics, dequeModule, logging],
             path: "Benchmarks/TrailmarkBench",
             swiftSettings: swiftSettings
         ),

@@ -7,6 +7,7 @@ let suites: [(name: String, run: () async throws -> BenchTable)] = [
     ("codec", CodecBench.run),
     ("transport", TransportBench.run),
     ("storage", StorageBench.run),
+    ("services", ServicesBench.run),
     ("ingest", IngestBench.run),
 ]
 

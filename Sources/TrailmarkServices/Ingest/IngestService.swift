@@ -59,7 +59,11 @@ public actor IngestService {
     /// Stores a batch for `project`; returns once it is durable. Throws `APIError`
     /// (`invalid_event` naming the field, `unavailable` when overloaded or shutting down).
     /// `single` names fields without the `events[i].` prefix (`POST /v1/track`).
-    public func track(_ batch: EventBatch, project: String, single: Bool = false) async throws(APIError) -> BatchAck {
+    ///
+    /// Validation and the server fields are computed outside the actor's isolation (they
+    /// touch no actor state), so concurrent requests prepare their batches in parallel;
+    /// only the duplicate decision runs on the actor.
+    public nonisolated func track(_ batch: EventBatch, project: String, single: Bool = false) async throws(APIError) -> BatchAck {
         var events = batch.events
         guard !events.isEmpty else {
             throw APIError(.invalidEvent, "events must hold at least one event", field: "events", reason: "empty")
@@ -79,6 +83,8 @@ public actor IngestService {
         let offset = skew.offset(receivedAt: receivedAt, sentAt: batch.sentAt)
         let millis = UInt64(max(0, receivedAt / 1000))
         var generated = Set<Int>()
+        // Attribution depends only on (url, referrer); a batch from one device repeats them.
+        var attributions: [AttributionInput: Attribution] = [:]
         for i in events.indices {
             events[i].receivedAt = receivedAt
             events[i].timestamp = skew.correct(events[i].timestamp, receivedAt: receivedAt, offset: offset)
@@ -86,10 +92,26 @@ public actor IngestService {
                 events[i].eventID = UUIDv7.make(milliseconds: millis)
                 generated.insert(i)
             }
-            events[i].attribution = AttributionClassifier.classify(url: events[i].url, referrer: events[i].referrer)
+            let input = AttributionInput(url: events[i].url, referrer: events[i].referrer)
+            if let known = attributions[input] {
+                events[i].attribution = known
+            } else {
+                let computed = AttributionClassifier.classify(url: input.url, referrer: input.referrer)
+                attributions[input] = computed
+                events[i].attribution = computed
+            }
         }
-        let eventIDs = events.map { $0.eventID ?? "" }
+        return try await commit(events, generated: generated, batchID: batch.batchID, project: project)
+    }
 
+    private struct AttributionInput: Hashable {
+        var url: String?
+        var referrer: String?
+    }
+
+    /// The isolated part of `track`: decide which events are new, append them, answer.
+    private func commit(_ events: [Event], generated: Set<Int>, batchID: UInt64?, project: String) async throws(APIError) -> BatchAck {
+        let eventIDs = events.map { $0.eventID ?? "" }
         while true {
             let decision = decide(events, generated: generated, project: project)
             switch decision {
@@ -100,7 +122,7 @@ public actor IngestService {
                 let accepted = try await append(fresh, project: project)
                 metrics.eventsAccepted.increment(by: Int64(accepted))
                 metrics.eventsDuplicate.increment(by: Int64(duplicates))
-                return BatchAck(batchID: batch.batchID, accepted: UInt32(accepted), duplicates: UInt32(duplicates), eventIDs: eventIDs)
+                return BatchAck(batchID: batchID, accepted: UInt32(accepted), duplicates: UInt32(duplicates), eventIDs: eventIDs)
             }
         }
     }
@@ -138,13 +160,17 @@ public actor IngestService {
 
     private func append(_ fresh: [Event], project: String) async throws(APIError) -> Int {
         guard !fresh.isEmpty else { return 0 }
-        let payload = StoredEventBatch(project: project, events: fresh).encoded(capacity: fresh.count * 96)
-        guard payload.count <= log.configuration.recordPayloadBytesMax else {
-            throw APIError(.payloadTooLarge, "the batch encodes to \(payload.count) bytes; at most \(log.configuration.recordPayloadBytesMax) fit in one log record", reason: "too_large")
-        }
         let log = self.log
+        // The task encodes off the actor, then waits for group commit.
         let append = PendingAppend(
-            task: Task<UInt64, any Error> { try await log.append(payload, kind: .eventBatch) },
+            task: Task<UInt64, any Error> {
+                let payload = StoredEventBatch(project: project, events: fresh).encoded(capacity: fresh.count * 96)
+                let max = log.configuration.recordPayloadBytesMax
+                guard payload.count <= max else {
+                    throw APIError(.payloadTooLarge, "the batch encodes to \(payload.count) bytes; at most \(max) fit in one log record", reason: "too_large")
+                }
+                return try await log.append(payload, kind: .eventBatch)
+            },
             project: project, ids: fresh.compactMap(\.eventID))
         for id in append.ids { pending[project, default: [:]][id] = append }
         let result = await Self.outcome(of: append)
@@ -188,6 +214,7 @@ public actor IngestService {
 
     /// The single mapping of storage failures to API errors.
     static func map(_ error: any Error) -> APIError {
+        if let api = error as? APIError { return api }
         guard let storage = error as? StorageError else {
             return APIError(.internalError, "append failed: \(error)")
         }
