@@ -24,6 +24,7 @@ enum KnownHosts {
     ]
     /// Social networks on any TLD (`pinterest.*`).
     private static let socialAnyTLD: [String] = ["pinterest"]
+    private static let anyTLDNames = searchAnyTLD + socialAnyTLD
     /// Webmail clients (any subdomain counts); all named `email`.
     private static let webmailDomains: [String] = [
         "mail.google.com", "outlook.live.com", "outlook.office.com", "mail.yahoo.com",
@@ -41,6 +42,8 @@ enum KnownHosts {
         for d in webmailDomains where isDomainOrSubdomain(host, of: d) { return .webmail }
         for s in socialDomains where isDomainOrSubdomain(host, of: s.domain) { return .social(s.name) }
         for s in searchDomains where isDomainOrSubdomain(host, of: s.domain) { return .search(s.name) }
+        // `google.*`-style names need the labels; most hosts contain none of the names.
+        guard Self.anyTLDNames.contains(where: { host.utf8.count >= $0.utf8.count && host.contains($0) }) else { return nil }
         let labels = host.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         for name in searchAnyTLD where hasAnyTLDLabel(labels, name) { return .search(name) }
         for name in socialAnyTLD where hasAnyTLDLabel(labels, name) { return .social(name) }
@@ -56,8 +59,14 @@ enum KnownHosts {
         }
     }
 
+    /// `host` is `domain` or ends with `.domain`; compared as UTF-8 bytes, no allocation.
     static func isDomainOrSubdomain(_ host: String, of domain: String) -> Bool {
-        host == domain || host.hasSuffix("." + domain)
+        let h = host.utf8
+        let d = domain.utf8
+        guard h.count >= d.count else { return false }
+        let tail = h.index(h.endIndex, offsetBy: -d.count)
+        guard h[tail...].elementsEqual(d) else { return false }
+        return tail == h.startIndex || h[h.index(before: tail)] == UInt8(ascii: ".")
     }
 
     /// True when some label equals `name` and what follows it is a top-level domain:

@@ -17,77 +17,124 @@ struct URLParts {
         parameters = URLParts.queryParameters(of: text)
     }
 
+    /// The parameter names attribution reads; `queryParameters` keeps only these, so a
+    /// long query string costs no allocations for the others.
+    static let attributionParameters: Set<String> = [
+        "gclid", "gbraid", "wbraid", "msclkid", "ttclid", "li_fat_id",
+        "fbclid", "utm_source", "utm_medium", "utm_campaign",
+    ]
+
     /// The normalised host of `text`: `scheme://[userinfo@]host[:port]/…`, or — without
     /// `://` — everything before the first `/`, `?` or `#`.
+    ///
+    /// Works on UTF-8 bytes (every delimiter is ASCII, so a byte match is a character
+    /// match); ingest calls it for every event, so it allocates only the result.
     static func host(of text: String) -> String {
-        var rest = Substring(text)
-        if let schemeEnd = indexAfterSchemeSeparator(rest) {
-            rest = rest[schemeEnd...]
-        } else if rest.hasPrefix("//") {
-            rest = rest.dropFirst(2)
+        var text = text
+        return text.withUTF8 { bytes -> String in
+            let n = bytes.count
+            var start = 0
+            if let scheme = firstScheme(bytes) {
+                start = scheme
+            } else if n >= 2, bytes[0] == slash, bytes[1] == slash {
+                start = 2
+            }
+            var end = start
+            while end < n, bytes[end] != slash, bytes[end] != question, bytes[end] != hash { end += 1 }
+            var i = end
+            while i > start {
+                i -= 1
+                if bytes[i] == at {
+                    start = i + 1
+                    break
+                }
+            }
+            if start < end, bytes[start] == UInt8(ascii: "[") {
+                if let close = (start..<end).first(where: { bytes[$0] == UInt8(ascii: "]") }) { end = close + 1 }
+            } else if let colon = (start..<end).first(where: { bytes[$0] == UInt8(ascii: ":") }) {
+                end = colon
+            }
+            return normalisedHost(UnsafeBufferPointer(rebasing: bytes[start..<end]))
         }
-        if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) {
-            rest = rest[..<end]
-        }
-        if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
-        if rest.hasPrefix("[") {
-            // IPv6 literal: the host is the bracketed part, the port follows it.
-            if let close = rest.firstIndex(of: "]") { rest = rest[...close] }
-        } else if let colon = rest.firstIndex(of: ":") {
-            rest = rest[..<colon]
-        }
-        return normalisedHost(String(rest))
     }
 
-    /// The index just after the first `://`, when the text has one.
-    private static func indexAfterSchemeSeparator(_ s: Substring) -> Substring.Index? {
-        var i = s.startIndex
-        while i < s.endIndex {
-            if s[i] == ":", s[i...].hasPrefix("://") { return s.index(i, offsetBy: 3) }
-            i = s.index(after: i)
+    private static let slash = UInt8(ascii: "/")
+    private static let question = UInt8(ascii: "?")
+    private static let hash = UInt8(ascii: "#")
+    private static let at = UInt8(ascii: "@")
+
+    /// The offset just after the first `://`, when the text has one.
+    private static func firstScheme(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        var i = 0
+        while i + 2 < bytes.count {
+            if bytes[i] == UInt8(ascii: ":"), bytes[i + 1] == slash, bytes[i + 2] == slash { return i + 3 }
+            i += 1
         }
         return nil
     }
 
     /// Lower-cases, drops one trailing dot and one leading `www.`.
     static func normalisedHost(_ raw: String) -> String {
-        var h = raw.lowercased()
-        if h.hasSuffix(".") { h.removeLast() }
-        if h.hasPrefix("www.") { h.removeFirst(4) }
-        return h
+        var raw = raw
+        return raw.withUTF8 { normalisedHost($0) }
     }
 
-    /// Parses the query string (after the first `?`, before `#`).
-    static func queryParameters(of text: String) -> [String: String] {
-        var beforeFragment = Substring(text)
-        if let hash = beforeFragment.firstIndex(of: "#") { beforeFragment = beforeFragment[..<hash] }
-        guard let q = beforeFragment.firstIndex(of: "?") else { return [:] }
-        let query = beforeFragment[beforeFragment.index(after: q)...]
-        var result: [String: String] = [:]
-        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
-            let name: Substring
-            let value: Substring
-            if let eq = pair.firstIndex(of: "=") {
-                name = pair[..<eq]
-                value = pair[pair.index(after: eq)...]
-            } else {
-                name = pair
-                value = ""
-            }
-            let decodedValue = decode(value)
-            // An empty value counts as absent, so a later non-empty occurrence may win.
-            guard !decodedValue.isEmpty else { continue }
-            let decodedName = decode(name)
-            if result[decodedName] == nil { result[decodedName] = decodedValue }
+    private static func normalisedHost(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        guard bytes.allSatisfy({ $0 < 0x80 }) else {
+            // Non-ASCII: full Unicode lower-casing, as `String.lowercased()` defines it.
+            var h = String(decoding: bytes, as: UTF8.self).lowercased()
+            if h.hasSuffix(".") { h.removeLast() }
+            if h.hasPrefix("www.") { h.removeFirst(4) }
+            return h
         }
-        return result
+        var lower = Array(bytes)
+        for i in lower.indices where lower[i] >= UInt8(ascii: "A") && lower[i] <= UInt8(ascii: "Z") { lower[i] += 32 }
+        var slice = lower[...]
+        if slice.last == UInt8(ascii: ".") { slice = slice.dropLast() }
+        if slice.starts(with: "www.".utf8) { slice = slice.dropFirst(4) }
+        return String(decoding: slice, as: UTF8.self)
+    }
+
+    /// Parses the query string (after the first `?`, before `#`), keeping the parameters
+    /// in `attributionParameters`.
+    static func queryParameters(of text: String) -> [String: String] {
+        var text = text
+        return text.withUTF8 { bytes -> [String: String] in
+            var end = 0
+            while end < bytes.count, bytes[end] != hash { end += 1 }
+            guard let q = (0..<end).first(where: { bytes[$0] == question }) else { return [:] }
+            var result: [String: String] = [:]
+            var pairStart = q + 1
+            while pairStart <= end {
+                var pairEnd = pairStart
+                while pairEnd < end, bytes[pairEnd] != UInt8(ascii: "&") { pairEnd += 1 }
+                if pairEnd > pairStart {
+                    var eq = pairStart
+                    while eq < pairEnd, bytes[eq] != UInt8(ascii: "=") { eq += 1 }
+                    let name = decode(UnsafeBufferPointer(rebasing: bytes[pairStart..<eq]))
+                    if attributionParameters.contains(name), result[name] == nil {
+                        let value = eq < pairEnd ? decode(UnsafeBufferPointer(rebasing: bytes[(eq + 1)..<pairEnd])) : ""
+                        // An empty value counts as absent, so a later non-empty occurrence may win.
+                        if !value.isEmpty { result[name] = value }
+                    }
+                }
+                pairStart = pairEnd + 1
+            }
+            return result
+        }
+    }
+
+    static func decode(_ s: Substring) -> String {
+        var text = String(s)
+        return text.withUTF8 { decode($0) }
     }
 
     /// Percent-decoding with `+` as a space. A `%` not followed by two hex digits is
     /// kept literally; invalid UTF-8 after decoding becomes U+FFFD.
-    static func decode(_ s: Substring) -> String {
-        let utf8 = Array(s.utf8)
-        guard utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else { return String(s) }
+    static func decode(_ utf8: UnsafeBufferPointer<UInt8>) -> String {
+        guard utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
+            return String(decoding: utf8, as: UTF8.self)
+        }
         var out: [UInt8] = []
         out.reserveCapacity(utf8.count)
         var i = 0

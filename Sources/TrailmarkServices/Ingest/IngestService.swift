@@ -83,13 +83,16 @@ public actor IngestService {
         let offset = skew.offset(receivedAt: receivedAt, sentAt: batch.sentAt)
         let millis = UInt64(max(0, receivedAt / 1000))
         var generated = Set<Int>()
+        // Server-assigned ids: UUIDv7 random bits from a generator seeded once per batch
+        // from the system's (74 random bits per id; unique, not secret).
+        var idRandom = FastRandom(seed: UInt64.random(in: 0...UInt64.max))
         // Attribution depends only on (url, referrer); a batch from one device repeats them.
         var attributions: [AttributionInput: Attribution] = [:]
         for i in events.indices {
             events[i].receivedAt = receivedAt
             events[i].timestamp = skew.correct(events[i].timestamp, receivedAt: receivedAt, offset: offset)
             if events[i].eventID == nil {
-                events[i].eventID = UUIDv7.make(milliseconds: millis)
+                events[i].eventID = UUIDv7.make(milliseconds: millis, using: &idRandom)
                 generated.insert(i)
             }
             let input = AttributionInput(url: events[i].url, referrer: events[i].referrer)

@@ -32,3 +32,19 @@ public enum UUIDv7 {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+/// SplitMix64 (Steele, Lea, Flood 2014): a fast generator for the random bits of
+/// server-assigned UUIDv7s, seeded from the system generator once per batch.
+struct FastRandom: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
