@@ -49,7 +49,7 @@ enum CodecBenchData {
 }
 
 /// SplitMix64, so the benchmark batch is the same on every run.
-struct BenchRandom {
+struct BenchRandom: RandomNumberGenerator {
     private var state: UInt64
     init(seed: UInt64) { state = seed }
 
