@@ -5,6 +5,7 @@
 
 let suites: [(name: String, run: () async throws -> BenchTable)] = [
     ("codec", CodecBench.run),
+    ("engine", EngineBench.run),
 ]
 
 let requested = Set(CommandLine.arguments.dropFirst())

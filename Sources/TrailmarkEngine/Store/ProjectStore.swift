@@ -27,6 +27,12 @@ final class ProjectStore: Sendable {
         var users = StringDictionary()
         var sessions = StringDictionary()
         var attributionIDs: [Attribution: UInt32] = [:]
+        /// The last attributions interned, checked by `==` before hashing (a log has few).
+        var recentAttributions: [Attribution] = []
+        var recentAttributionIDs: [UInt32] = []
+        /// The last event names interned, checked by `==` before hashing.
+        var recentNames: [String] = []
+        var recentNameIDs: [UInt32] = []
         var attributions = AppendOnlyColumn<Attribution>()
         var forgotten: [UInt32] = []
         var eventIDs = EventIDSet()
@@ -49,23 +55,30 @@ final class ProjectStore: Sendable {
     /// seen before are skipped. Returns (stored, duplicates).
     func ingest(_ batch: StoredEventBatch, recordSeq: UInt64) -> (accepted: Int, duplicates: Int) {
         // Attribution is stored with the event; compute it outside the lock if missing.
-        let attributions = batch.events.map { $0.attribution ?? AttributionClassifier.classify(url: $0.url, referrer: $0.referrer) }
+        var computed: [Int: Attribution] = [:]
+        for (i, e) in batch.events.enumerated() where e.attribution == nil {
+            computed[i] = AttributionClassifier.classify(url: e.url, referrer: e.referrer)
+        }
         let retain = retainsLargeFields
         return state.withLock { s in
             var accepted = 0, duplicates = 0
-            for (i, e) in batch.events.enumerated() {
-                if let id = e.eventID, !id.isEmpty, !s.eventIDs.insert(id) {
-                    duplicates += 1
-                    continue
+            batch.events.withUnsafeBufferPointer { events in
+                for i in events.indices {
+                    if let id = events[i].eventID, !id.isEmpty, !s.eventIDs.insert(id) {
+                        duplicates += 1
+                        continue
+                    }
+                    s.appendRow(
+                        timestamp: events[i].timestamp ?? events[i].receivedAt ?? 0,
+                        seq: StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i),
+                        name: events[i].event, anon: events[i].anonymousID, user: events[i].userID, session: events[i].sessionID,
+                        attribution: events[i].attribution ?? computed[i]!  // computed above for every event without one
+                    )
+                    if retain { s.extras.append(RowExtras.of(events[i])) }
+                    accepted += 1
                 }
-                s.appendRow(
-                    timestamp: e.timestamp ?? e.receivedAt ?? 0, seq: StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i),
-                    name: e.event, anon: e.anonymousID, user: e.userID, session: e.sessionID,
-                    attribution: attributions[i]
-                )
-                if retain { s.extras.append(RowExtras.of(e)) }
-                accepted += 1
             }
+            s.publish()
             return (accepted, duplicates)
         }
     }
@@ -86,6 +99,7 @@ final class ProjectStore: Sendable {
                 )
                 if self.retainsLargeFields { s.extras.append(nil) }
             }
+            s.publish()
         }
     }
 
@@ -95,6 +109,7 @@ final class ProjectStore: Sendable {
         state.withLock { s in
             let u = s.users.intern(userID)
             if !s.forgotten.contains(u) { s.forgotten.append(u) }
+            s.publish()
         }
         let after = snapshot()
         var hidden: UInt64 = 0
@@ -153,18 +168,56 @@ extension ProjectStore.State {
     ) {
         timestamp.append(ts)
         seq.append(sq)
-        name.append(names.intern(n))
+        name.append(internName(n))
         anon.append(anons.intern(a))
         user.append(u.flatMap { $0.isEmpty ? nil : users.intern($0) } ?? StringDictionary.none)
         session.append(se.flatMap { $0.isEmpty ? nil : sessions.intern($0) } ?? StringDictionary.none)
-        let attrID: UInt32
-        if let id = attributionIDs[attr] {
-            attrID = id
+        attribution.append(internAttribution(attr))
+    }
+
+    /// Interns an event name, trying the recently seen ones first.
+    private mutating func internName(_ n: String) -> UInt32 {
+        for i in recentNames.indices where recentNames[i] == n { return recentNameIDs[i] }
+        let id = names.intern(n)
+        if recentNames.count < 32 {
+            recentNames.append(n)
+            recentNameIDs.append(id)
         } else {
-            attrID = UInt32(attributions.count)
-            attributions.append(attr)
-            attributionIDs[attr] = attrID
+            recentNames[Int(id) & 31] = n
+            recentNameIDs[Int(id) & 31] = id
         }
-        attribution.append(attrID)
+        return id
+    }
+
+    /// Interns an attribution, trying the recently seen ones first.
+    private mutating func internAttribution(_ attr: Attribution) -> UInt32 {
+        for i in recentAttributions.indices where recentAttributions[i] == attr { return recentAttributionIDs[i] }
+        let id: UInt32
+        if let known = attributionIDs[attr] {
+            id = known
+        } else {
+            id = UInt32(attributions.count)
+            attributions.append(attr)
+            attributionIDs[attr] = id
+        }
+        if recentAttributions.count < 16 {
+            recentAttributions.append(attr)
+            recentAttributionIDs.append(id)
+        } else {
+            recentAttributions[Int(id) & 15] = attr
+            recentAttributionIDs[Int(id) & 15] = id
+        }
+        return id
+    }
+
+    /// Publishes every column's count to its chunks (see `AppendOnlyColumn.publish()`).
+    func publish() {
+        for column in [timestamp.publish, seq.publish, name.publish, anon.publish, user.publish, session.publish, attribution.publish] {
+            column()
+        }
+        extras.publish()
+        identifies.publish()
+        attributions.publish()
+        for dictionary in [names.publish, anons.publish, users.publish, sessions.publish] { dictionary() }
     }
 }

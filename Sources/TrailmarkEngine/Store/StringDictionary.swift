@@ -35,6 +35,9 @@ struct StringDictionary: Sendable {
 
     func snapshot() -> ColumnSnapshot<String> { strings.snapshot() }
 
+    /// See `AppendOnlyColumn.publish()`.
+    func publish() { strings.publish() }
+
     /// Rough resident bytes: id table plus string storage (heap strings over 15 bytes).
     var approximateBytes: Int {
         var bytes = strings.allocatedBytes + ids.capacity * (MemoryLayout<String>.stride + 4) * 4 / 3
