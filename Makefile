@@ -5,7 +5,7 @@ SWIFT ?= swift
 DATA ?= ./data
 PORT ?= 8443
 
-.PHONY: help deps build release run test test-swift bench fuzz crash security load clean
+.PHONY: help deps build release run test test-swift bench fuzz crash security load clean bench-engine
 
 help:
 	@echo "make run    install what is missing, build, start the server"
@@ -33,7 +33,7 @@ test-swift:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-bench: deps
+bench: deps .venv/bin/python
 	$(SWIFT) build -c release --product TrailmarkBench
 	.build/release/TrailmarkBench $(SUITES)
 
@@ -42,3 +42,14 @@ fuzz: deps
 
 clean:
 	rm -rf .build .build-* .build_*
+
+# --- engine ---
+# The DuckDB anchor of the engine benchmark (Benchmarks/duckdb/funnel_bench.py) runs in a
+# virtual environment; TRAILMARK_BENCH_10M=1 adds the 10M-event run.
+.venv/bin/python:
+	/usr/bin/python3 -m venv .venv
+	.venv/bin/pip install -q duckdb
+
+bench-engine: deps .venv/bin/python
+	$(SWIFT) build -c release --product TrailmarkBench
+	.build/release/TrailmarkBench engine

@@ -13,6 +13,7 @@ packages=(
   jq               # the seed recipes' queries
   python3-h2       # raw-frame HTTP/2 test client (runs on /usr/bin/python3)
   procps           # ps/pkill for the process tests
+  python3-venv     # the engine benchmark's DuckDB anchor runs in a venv
 )
 
 missing=()

@@ -30,9 +30,9 @@ final class ProjectStore: Sendable {
         /// The last attributions interned, checked by `==` before hashing (a log has few).
         var recentAttributions: [Attribution] = []
         var recentAttributionIDs: [UInt32] = []
-        /// The last event names interned, checked by `==` before hashing.
-        var recentNames: [String] = []
-        var recentNameIDs: [UInt32] = []
+        /// Every appended seq exceeded the previous one (see `StoreSnapshot.seqAscending`).
+        var seqAscending = true
+        var lastSeq: UInt64?
         var attributions = AppendOnlyColumn<Attribution>()
         var forgotten: [UInt32] = []
         var eventIDs = EventIDSet()
@@ -168,25 +168,13 @@ extension ProjectStore.State {
     ) {
         timestamp.append(ts)
         seq.append(sq)
-        name.append(internName(n))
+        name.append(names.intern(n))
+        if let last = lastSeq, sq <= last { seqAscending = false }
+        lastSeq = sq
         anon.append(anons.intern(a))
         user.append(u.flatMap { $0.isEmpty ? nil : users.intern($0) } ?? StringDictionary.none)
         session.append(se.flatMap { $0.isEmpty ? nil : sessions.intern($0) } ?? StringDictionary.none)
         attribution.append(internAttribution(attr))
-    }
-
-    /// Interns an event name, trying the recently seen ones first.
-    private mutating func internName(_ n: String) -> UInt32 {
-        for i in recentNames.indices where recentNames[i] == n { return recentNameIDs[i] }
-        let id = names.intern(n)
-        if recentNames.count < 32 {
-            recentNames.append(n)
-            recentNameIDs.append(id)
-        } else {
-            recentNames[Int(id) & 31] = n
-            recentNameIDs[Int(id) & 31] = id
-        }
-        return id
     }
 
     /// Interns an attribution, trying the recently seen ones first.

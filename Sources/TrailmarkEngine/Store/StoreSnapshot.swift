@@ -16,10 +16,13 @@ struct StoreSnapshot: Sendable {
     let extras: ColumnSnapshot<RowExtras?>
     let identifies: ColumnSnapshot<IdentifyEntry>
     let forgotten: [UInt32]
-    let names: ColumnSnapshot<String>
-    let anons: ColumnSnapshot<String>
-    let users: ColumnSnapshot<String>
-    let sessions: ColumnSnapshot<String>
+    let names: StringDictionarySnapshot
+    let anons: StringDictionarySnapshot
+    let users: StringDictionarySnapshot
+    let sessions: StringDictionarySnapshot
+    /// Every row's seq is larger than the previous row's (rows arrive in log order), so
+    /// row order breaks timestamp ties exactly as seq does.
+    let seqAscending: Bool
     let attributions: ColumnSnapshot<Attribution>
     var identity: IdentityIndex
     /// The cached identity index did not match; the taker rebuilds it outside the lock.
@@ -45,6 +48,7 @@ struct StoreSnapshot: Sendable {
         users = s.users.snapshot()
         sessions = s.sessions.snapshot()
         attributions = s.attributions.snapshot()
+        seqAscending = s.seqAscending
         self.fetcher = fetcher
         if let cached = s.identityCache, cached.identifyCount == s.identifies.count, cached.forgottenCount == s.forgotten.count {
             identity = cached
