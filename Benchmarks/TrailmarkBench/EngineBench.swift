@@ -68,8 +68,10 @@ enum EngineBench {
         }
         releaseFreedMemory()
         let rows = engine.eventCount(project: project)
-        let rss = residentBytes() - rssBefore
+        // The report builds the identity and row indexes, so the RSS delta includes them.
         let report = engine.memoryReport(project: project)
+        releaseFreedMemory()
+        let rss = residentBytes() - rssBefore
         log("loaded \(rows) rows in \(fmt(ingestSeconds)) s (ingest calls) / \(fmt(wall)) s (with record decoding)")
         table.add("\(label): replay into engine (ingest calls)", value: "\(fmt(ingestSeconds)) s", anchor: "with record building \(fmt(wall)) s", goal: n >= 10_000_000 ? "< 10 s" : "")
         table.add("\(label): resident bytes/event (RSS delta)", value: fmt(Double(rss) / Double(rows)), anchor: "estimate \(fmt(report.bytesPerEvent))", goal: "<= 64")
@@ -115,6 +117,9 @@ enum EngineBench {
         }
         row("4-step funnel, per-step windows", funnelBest, "funnel", sameFunnel, goal: n >= 10_000_000 ? ">= 2x" : "")
         row("funnel by first_touch", ftBest, "funnel_ft", engineFT == duckFT)
+        let pre = duck["funnel_prestitched"] as? [String: Any] ?? [:]
+        let preSame = (pre["reached"] as? [Int] ?? []) == g.steps.map { Int($0.reached) }
+        row("funnel vs DuckDB on a pre-stitched table", funnelBest, "funnel_prestitched", preSame)
         row("uniques by day", uniquesBest, "uniques", sameUniques)
         row("per-user lookup", userBest, "user", sameUser)
         table.add("\(label): load", value: "engine \(fmt(ingestSeconds)) s", anchor: "DuckDB CSV load \(fmt(duck["load_s"] as? Double ?? .nan)) s", ratio: "threads=\(duck["threads"] ?? "?")")

@@ -18,7 +18,7 @@ final class ProjectStore: Sendable {
         var name = AppendOnlyColumn<UInt32>()
         var anon = AppendOnlyColumn<UInt32>()
         var user = AppendOnlyColumn<UInt32>()
-        var session = AppendOnlyColumn<UInt32>()
+        var session = SparseColumn()
         var attribution = AppendOnlyColumn<UInt32>()
         var extras = AppendOnlyColumn<RowExtras?>()
         var identifies = AppendOnlyColumn<IdentifyEntry>()
@@ -173,7 +173,7 @@ extension ProjectStore.State {
         lastSeq = sq
         anon.append(anons.intern(a))
         user.append(u.flatMap { $0.isEmpty ? nil : users.intern($0) } ?? StringDictionary.none)
-        session.append(se.flatMap { $0.isEmpty ? nil : sessions.intern($0) } ?? StringDictionary.none)
+        if let se, !se.isEmpty { session.append(row: timestamp.count - 1, value: sessions.intern(se)) }
         attribution.append(internAttribution(attr))
     }
 
@@ -200,7 +200,8 @@ extension ProjectStore.State {
 
     /// Publishes every column's count to its chunks (see `AppendOnlyColumn.publish()`).
     func publish() {
-        for column in [timestamp.publish, seq.publish, name.publish, anon.publish, user.publish, session.publish, attribution.publish] {
+        session.publish()
+        for column in [timestamp.publish, seq.publish, name.publish, anon.publish, user.publish, attribution.publish] {
             column()
         }
         extras.publish()

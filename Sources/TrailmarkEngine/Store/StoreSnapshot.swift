@@ -11,7 +11,8 @@ struct StoreSnapshot: Sendable {
     let name: ColumnSnapshot<UInt32>
     let anon: ColumnSnapshot<UInt32>
     let user: ColumnSnapshot<UInt32>
-    let session: ColumnSnapshot<UInt32>
+    /// Sparse: about 5% of events carry a session id.
+    let session: SparseColumnSnapshot
     let attribution: ColumnSnapshot<UInt32>
     let extras: ColumnSnapshot<RowExtras?>
     let identifies: ColumnSnapshot<IdentifyEntry>

@@ -1,7 +1,7 @@
 /// Dictionary encoding of one string column: each distinct string gets a dense id
 /// (0, 1, 2, … in order of first appearance), so columns store 4-byte ids.
 ///
-/// Compact: the bytes live in append-only 1 MiB arena chunks, each id has an 8-byte
+/// Compact: the bytes live in append-only arena chunks (up to 1 MiB), each id has an 8-byte
 /// location, and the string → id table is open addressing over 8-byte slots (32-bit hash
 /// tag, id + 1), load at most 0.7 — about 53 bytes for a 32-byte anonymous id, where a
 /// Swift `[String: UInt32]` plus `[String]` takes about 120.
@@ -78,18 +78,20 @@ struct StringDictionary: Sendable {
     func publish() { locations.publish() }
 
     /// Resident bytes: arena chunks, locations and the table.
-    var approximateBytes: Int { arena.count * ArenaChunk.capacity + locations.allocatedBytes + slots.count * 8 }
+    var approximateBytes: Int { arena.reduce(0) { $0 + $1.capacity } + locations.allocatedBytes + slots.count * 8 }
 
     // MARK: internals
 
     private mutating func store(_ bytes: UnsafeBufferPointer<UInt8>, id: UInt32) {
-        guard bytes.count < ArenaChunk.capacity else {
+        guard bytes.count < ArenaChunk.maxCapacity else {
             oversized[id] = String(decoding: bytes, as: UTF8.self)
             locations.append(UInt64.max)
             return
         }
-        if arena.isEmpty || arenaUsed + bytes.count > ArenaChunk.capacity {
-            arena.append(ArenaChunk())
+        if arena.isEmpty || arenaUsed + bytes.count > arena[arena.count - 1].capacity {
+            // Chunks grow from 4 KiB to 1 MiB, so a small project's dictionaries stay small.
+            let next = min(max(4096, (arena.last?.capacity ?? 2048) * 2), ArenaChunk.maxCapacity)
+            arena.append(ArenaChunk(capacity: max(next, bytes.count)))
             arenaUsed = 0
         }
         if let base = bytes.baseAddress { (arena[arena.count - 1].base + arenaUsed).initialize(from: base, count: bytes.count) }
@@ -166,11 +168,19 @@ private func memcmpEqual(_ a: UnsafeMutablePointer<UInt8>, _ b: UnsafePointer<UI
     return true
 }
 
-/// One 1 MiB block of string bytes. Bytes are written once, before the id that points at
-/// them is published, and never changed (so readers need no lock).
+/// One block (4 KiB … 1 MiB) of string bytes. Bytes are written once, before the id that
+/// points at them is published, and never changed (so readers need no lock).
 final class ArenaChunk: @unchecked Sendable {  // @unchecked: write-once bytes, see above.
-    static let capacity = 1 << 20
-    let base = UnsafeMutablePointer<UInt8>.allocate(capacity: ArenaChunk.capacity)
+    /// Offsets and lengths are 20-bit fields of a location.
+    static let maxCapacity = 1 << 20
+    let capacity: Int
+    let base: UnsafeMutablePointer<UInt8>
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
+    }
+
     deinit { base.deallocate() }
 }
 
