@@ -32,6 +32,8 @@ final class ProjectStore: Sendable {
         var recentAttributionIDs: [UInt32] = []
         /// Every appended seq exceeded the previous one (see `StoreSnapshot.seqAscending`).
         var seqAscending = true
+        /// Keeps the prefetching loads of `ingest` observable (see `EventIDSet.touch`).
+        var touchSink: UInt64 = 0
         var lastSeq: UInt64?
         var attributions = AppendOnlyColumn<Attribution>()
         var forgotten: [UInt32] = []
@@ -59,19 +61,31 @@ final class ProjectStore: Sendable {
         for (i, e) in batch.events.enumerated() where e.attribution == nil {
             computed[i] = AttributionClassifier.classify(url: e.url, referrer: e.referrer)
         }
+        // Hashes outside the lock; under it, touch first so cache misses overlap.
+        var fingerprints: [UInt64] = []
+        var anonHashes: [UInt64] = []
+        fingerprints.reserveCapacity(batch.events.count)
+        anonHashes.reserveCapacity(batch.events.count)
+        for e in batch.events {
+            fingerprints.append(e.eventID.map { $0.isEmpty ? 0 : EventIDSet.fingerprint($0) } ?? 0)
+            anonHashes.append(StringDictionary.hash(of: e.anonymousID))
+        }
         let retain = retainsLargeFields
         return state.withLock { s in
             var accepted = 0, duplicates = 0
+            s.eventIDs.reserve(additional: batch.events.count)
+            s.touchSink &+= s.eventIDs.touch(fingerprints) &+ s.anons.touch(anonHashes)
             batch.events.withUnsafeBufferPointer { events in
                 for i in events.indices {
-                    if let id = events[i].eventID, !id.isEmpty, !s.eventIDs.insert(id) {
+                    if fingerprints[i] != 0 && !s.eventIDs.insert(fingerprint: fingerprints[i]) {
                         duplicates += 1
                         continue
                     }
+                    let anon = s.anons.intern(events[i].anonymousID, hash: anonHashes[i])
                     s.appendRow(
                         timestamp: events[i].timestamp ?? events[i].receivedAt ?? 0,
                         seq: StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i),
-                        name: events[i].event, anon: events[i].anonymousID, user: events[i].userID, session: events[i].sessionID,
+                        name: events[i].event, anon: anon, user: events[i].userID, session: events[i].sessionID,
                         attribution: events[i].attribution ?? computed[i]!  // computed above for every event without one
                     )
                     if retain { s.extras.append(RowExtras.of(events[i])) }
@@ -94,7 +108,7 @@ final class ProjectStore: Sendable {
                 let user = s.users.intern(identify.userID)
                 s.identifies.append(IdentifyEntry(anon: anon, user: user, timestamp: ts, seq: seq))
                 s.appendRow(
-                    timestamp: ts, seq: seq, name: "$identify", anon: identify.anonymousID, user: identify.userID,
+                    timestamp: ts, seq: seq, name: "$identify", anon: anon, user: identify.userID,
                     session: nil, attribution: direct
                 )
                 if self.retainsLargeFields { s.extras.append(nil) }
@@ -163,7 +177,7 @@ final class ProjectStore: Sendable {
 
 extension ProjectStore.State {
     mutating func appendRow(
-        timestamp ts: Int64, seq sq: UInt64, name n: String, anon a: String, user u: String?, session se: String?,
+        timestamp ts: Int64, seq sq: UInt64, name n: String, anon a: UInt32, user u: String?, session se: String?,
         attribution attr: Attribution
     ) {
         timestamp.append(ts)
@@ -171,7 +185,7 @@ extension ProjectStore.State {
         name.append(names.intern(n))
         if let last = lastSeq, sq <= last { seqAscending = false }
         lastSeq = sq
-        anon.append(anons.intern(a))
+        anon.append(a)
         user.append(u.flatMap { $0.isEmpty ? nil : users.intern($0) } ?? StringDictionary.none)
         if let se, !se.isEmpty { session.append(row: timestamp.count - 1, value: sessions.intern(se)) }
         attribution.append(internAttribution(attr))

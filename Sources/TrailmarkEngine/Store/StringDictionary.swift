@@ -25,9 +25,36 @@ struct StringDictionary: Sendable {
 
     /// The id of `s`, adding it when new.
     mutating func intern(_ s: String) -> UInt32 {
+        intern(s, hash: StringDictionary.hash(of: s))
+    }
+
+    /// `hash(of:)` of a string, computed where no lock is held.
+    static func hash(of s: String) -> UInt64 {
+        var s = s
+        return s.withUTF8 { hash($0) }
+    }
+
+    /// Loads what interning strings of these hashes will read (table slot, location,
+    /// first bytes), independent loads whose cache misses the processor overlaps; see
+    /// `EventIDSet.touch`. Returns a value the caller keeps.
+    func touch(_ hashes: [UInt64]) -> UInt64 {
+        let mask = slots.count - 1
+        let snap = locations.snapshot()
+        var sink: UInt64 = 0
+        for h in hashes {
+            let slot = slots[Int(truncatingIfNeeded: h) & mask]
+            guard slot != 0 else { continue }
+            let loc = snap[Int(UInt32(truncatingIfNeeded: slot) - 1)]
+            sink &+= loc
+            if loc != UInt64.max { sink &+= UInt64(arena[Int(loc >> 40)].base[Int(loc >> 20 & 0xFFFFF)]) }
+        }
+        return sink
+    }
+
+    /// The id of `s` (whose `hash(of:)` is `h`), adding it when new.
+    mutating func intern(_ s: String, hash h: UInt64) -> UInt32 {
         var s = s
         return s.withUTF8 { bytes in
-            let h = StringDictionary.hash(bytes)
             let tag = h >> 32
             let mask = slots.count - 1
             var i = Int(truncatingIfNeeded: h) & mask
