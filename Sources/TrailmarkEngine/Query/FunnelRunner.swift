@@ -67,13 +67,16 @@ struct FunnelRunner {
         var keptRows: [Int32] = []
         var keptUnits: [Int32] = []
         var perUnit = Array(repeating: Int32(0), count: unitSpace + 1)
+        var users = SparseColumnCursor(snap.user)
         snap.timestamp.forEachChunk(in: 0..<snap.rowCount) { buffer, start in
             for i in 0..<buffer.count {
                 let t = buffer[i]
                 guard t >= plan.from && t < plan.to else { continue }
                 let row = start + i
                 let nm = snap.name[row]
-                guard keepAll || nameMask[Int(nm)] != 0 || nm == exposureNameID, let unit = snap.unitID(row, kind: plan.unit) else { continue }
+                guard keepAll || nameMask[Int(nm)] != 0 || nm == exposureNameID,
+                    let unit = snap.unitID(row, kind: plan.unit, rowUser: users.value(at: row))
+                else { continue }
                 keptRows.append(Int32(row))
                 keptUnits.append(Int32(unit))
                 perUnit[unit + 1] += 1

@@ -132,8 +132,9 @@ struct StatsRunner {
         if useDirect {
             // One pass straight into the aggregator.
             agg = Aggregator(keyCount: directKeys.partialValue, unitSpace: snap.unitSpace, wantUniques: q.metric == .uniques)
+            var users = SparseColumnCursor(snap.user)
             for row in 0..<snap.rowCount where matches(row) {
-                guard let unit = snap.unitID(row, kind: q.unit) else { continue }
+                guard let unit = snap.unitID(row, kind: q.unit, rowUser: users.value(at: row)) else { continue }
                 agg.add(key: compositeKey(row), unit: unit)
             }
         } else {
@@ -181,8 +182,9 @@ struct StatsRunner {
             }
         }
         var agg = Aggregator(keyCount: sparseKeys.count, unitSpace: snap.unitSpace, wantUniques: q.metric == .uniques)
+        var users = SparseColumnCursor(snap.user)
         for (key, row) in rowKeys {
-            guard let unit = snap.unitID(row, kind: q.unit) else { continue }
+            guard let unit = snap.unitID(row, kind: q.unit, rowUser: users.value(at: row)) else { continue }
             agg.add(key: key, unit: unit)
         }
         return agg
@@ -217,9 +219,10 @@ struct StatsRunner {
             }
         }
         var agg = Aggregator(keyCount: triples.count, unitSpace: snap.unitSpace, wantUniques: true)
+        var users = SparseColumnCursor(snap.user)
         for row in 0..<snap.rowCount {
             let t = snap.timestamp[row]
-            guard t >= from && t < to, let unit = snap.unitID(row, kind: q.unit) else { continue }
+            guard t >= from && t < to, let unit = snap.unitID(row, kind: q.unit, rowUser: users.value(at: row)) else { continue }
             agg.add(key: tripleOf[Int(snap.attribution[row])], unit: unit)
         }
         agg.finish()

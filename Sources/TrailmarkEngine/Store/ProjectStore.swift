@@ -17,7 +17,7 @@ final class ProjectStore: Sendable {
         var seq = AppendOnlyColumn<UInt64>()
         var name = AppendOnlyColumn<UInt32>()
         var anon = AppendOnlyColumn<UInt32>()
-        var user = AppendOnlyColumn<UInt32>()
+        var user = SparseColumn()
         var session = SparseColumn()
         var attribution = AppendOnlyColumn<UInt32>()
         var extras = AppendOnlyColumn<RowExtras?>()
@@ -127,14 +127,15 @@ final class ProjectStore: Sendable {
         }
         let after = snapshot()
         var hidden: UInt64 = 0
+        var users = SparseColumnCursor(after.user)
         for row in 0..<after.rowCount {
             let anon = after.anon[row]
-            let user = after.identity.user(rowUser: after.user[row], anon: anon, timestamp: after.timestamp[row])
-            if after.identity.isHidden(user: user, anon: anon)
-                && !(row < before.rowCount && before.identity.isHidden(user: before.identity.user(rowUser: before.user[row], anon: anon, timestamp: before.timestamp[row]), anon: anon))
-            {
-                hidden += 1
-            }
+            let rowUser = users.value(at: row)
+            let user = after.identity.user(rowUser: rowUser, anon: anon, timestamp: after.timestamp[row])
+            guard after.identity.isHidden(user: user, anon: anon) else { continue }
+            let wasHidden = row < before.rowCount
+                && before.identity.isHidden(user: before.identity.user(rowUser: rowUser, anon: anon, timestamp: before.timestamp[row]), anon: anon)
+            if !wasHidden { hidden += 1 }
         }
         return hidden
     }
@@ -186,7 +187,7 @@ extension ProjectStore.State {
         if let last = lastSeq, sq <= last { seqAscending = false }
         lastSeq = sq
         anon.append(a)
-        user.append(u.flatMap { $0.isEmpty ? nil : users.intern($0) } ?? StringDictionary.none)
+        if let u, !u.isEmpty { user.append(row: timestamp.count - 1, value: users.intern(u)) }
         if let se, !se.isEmpty { session.append(row: timestamp.count - 1, value: sessions.intern(se)) }
         attribution.append(internAttribution(attr))
     }
@@ -215,7 +216,8 @@ extension ProjectStore.State {
     /// Publishes every column's count to its chunks (see `AppendOnlyColumn.publish()`).
     func publish() {
         session.publish()
-        for column in [timestamp.publish, seq.publish, name.publish, anon.publish, user.publish, attribution.publish] {
+        user.publish()
+        for column in [timestamp.publish, seq.publish, name.publish, anon.publish, attribution.publish] {
             column()
         }
         extras.publish()

@@ -10,7 +10,8 @@ struct StoreSnapshot: Sendable {
     let seq: ColumnSnapshot<UInt64>
     let name: ColumnSnapshot<UInt32>
     let anon: ColumnSnapshot<UInt32>
-    let user: ColumnSnapshot<UInt32>
+    /// Sparse: only events sent with a `user_id` have one. Scans read it with a cursor.
+    let user: SparseColumnSnapshot
     /// Sparse: about 5% of events carry a session id.
     let session: SparseColumnSnapshot
     let attribution: ColumnSnapshot<UInt32>
@@ -72,8 +73,14 @@ struct StoreSnapshot: Sendable {
     /// The dense unit id of `row` (SEMANTICS §3), or nil when forgetting hides the row.
     @inline(__always)
     func unitID(_ row: Int, kind: UnitKind) -> Int? {
+        unitID(row, kind: kind, rowUser: user[row])
+    }
+
+    /// `unitID(_:kind:)` with the row's `user_id` id already read (by a cursor).
+    @inline(__always)
+    func unitID(_ row: Int, kind: UnitKind, rowUser: UInt32) -> Int? {
         let a = anon[row]
-        let u = identity.user(rowUser: user[row], anon: a, timestamp: timestamp[row])
+        let u = identity.user(rowUser: rowUser, anon: a, timestamp: timestamp[row])
         if identity.isHidden(user: u, anon: a) { return nil }
         if kind == .user && u != StringDictionary.none { return Int(u) }
         return users.count + Int(a)
