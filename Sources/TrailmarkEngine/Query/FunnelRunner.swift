@@ -66,6 +66,7 @@ struct FunnelRunner {
         // Pass 1 (sequential over the columns): the rows that matter, with their unit.
         var keptRows: [Int32] = []
         var keptUnits: [Int32] = []
+        var keptNames: [UInt32] = []
         var perUnit = Array(repeating: Int32(0), count: unitSpace + 1)
         var users = SparseColumnCursor(snap.user)
         snap.timestamp.forEachChunk(in: 0..<snap.rowCount) { buffer, start in
@@ -79,6 +80,7 @@ struct FunnelRunner {
                 else { continue }
                 keptRows.append(Int32(row))
                 keptUnits.append(Int32(unit))
+                keptNames.append(nm)
                 perUnit[unit + 1] += 1
             }
         }
@@ -88,15 +90,18 @@ struct FunnelRunner {
         var cursor = perUnit
         var sortedRows = Array(repeating: Int32(0), count: keptRows.count)
         var sortedTimes = Array(repeating: Int64(0), count: keptRows.count)
+        var sortedNames = Array(repeating: UInt32(0), count: keptRows.count)
         for (i, u) in keptUnits.enumerated() {
             let at = Int(cursor[Int(u)])
             let row = keptRows[i]
             sortedRows[at] = row
             sortedTimes[at] = snap.timestamp[Int(row)]
+            sortedNames[at] = keptNames[i]
             cursor[Int(u)] += 1
         }
         keptRows = []
         keptUnits = []
+        keptNames = []
         cursor = []
 
         let walk = FunnelWalk(windows: plan.windows, window: plan.window, strict: plan.strict, allowance: plan.allowance, stepCount: n)
@@ -114,15 +119,18 @@ struct FunnelRunner {
             if lo == hi { continue }
             rows.removeAll(keepingCapacity: true)
             times.removeAll(keepingCapacity: true)
+            masks.removeAll(keepingCapacity: true)
             var sorted = true
             for i in lo..<hi {
                 rows.append(Int(sortedRows[i]))
                 times.append(sortedTimes[i])
+                masks.append(nameMask[Int(sortedNames[i])])
                 if i > lo && (sortedTimes[i] < sortedTimes[i - 1] || (sortedTimes[i] == sortedTimes[i - 1] && !snap.seqAscending)) { sorted = false }
             }
             if !sorted {
                 rows.sort { snap.precedes($0, $1) }
                 times = rows.map { snap.timestamp[$0] }
+                masks = rows.map { nameMask[Int(snap.name[$0])] }
             }
             // §2 order holds from here on.
             var begin = 0
@@ -136,11 +144,10 @@ struct FunnelRunner {
                 exposureRow = row
             }
             let earliestRow = rows[0]
-            masks.removeAll(keepingCapacity: true)
-            for i in 0..<rows.count {
-                var m = nameMask[Int(snap.name[rows[i]])]
-                if m & filteredMask != 0 { m = applyFilters(row: rows[i], mask: m, filtered: filteredMask) }
-                masks.append(m)
+            if filteredMask != 0 {
+                for i in 0..<rows.count where masks[i] & filteredMask != 0 {
+                    masks[i] = applyFilters(row: rows[i], mask: masks[i], filtered: filteredMask)
+                }
             }
 
             func accumulator(stepOneRow: Int) -> GroupAccumulator {

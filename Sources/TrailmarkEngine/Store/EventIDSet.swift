@@ -52,6 +52,9 @@ struct EventIDSet: Sendable {
 
     /// Grows now so `n` more inserts cannot grow the table (keeps `touch` results valid).
     mutating func reserve(additional n: Int) {
+        if count == 0 && EventIDSet.overloaded(n, slots.count) {
+            slots = Array(repeating: 0, count: (n * 5 + 3) / 4 + 1)  // empty: size it directly
+        }
         while EventIDSet.overloaded(count + n, slots.count) { grow() }
     }
 

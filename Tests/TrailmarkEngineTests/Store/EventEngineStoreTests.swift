@@ -31,6 +31,21 @@ struct EventEngineStoreTests {
         #expect(rows.map { $0.event.seq! } == expected)  // stored rows carry their seq
     }
 
+    @Test("a reserved event-id set still finds every retry, across growth")
+    func reservedDedup() {
+        let engine = EventEngine()
+        engine.reserve(project: "p", events: 3000)
+        var accepted = 0, duplicates = 0
+        for r in 0..<40 {
+            // Each batch repeats half of the previous batch's ids.
+            let counts = engine.ingest(Self.batch(200, offset: r * 100), recordSeq: UInt64(r + 1))
+            accepted += counts.accepted
+            duplicates += counts.duplicates
+        }
+        #expect(accepted == 4100 && duplicates == 3900)
+        #expect(engine.isDuplicate(project: "p", eventID: "id4099") && !engine.isDuplicate(project: "p", eventID: "id4100"))
+    }
+
     @Test("computes attribution when a stored event lacks it")
     func attributionAtIngest() throws {
         let engine = EventEngine()
