@@ -36,13 +36,17 @@ enum EngineBench {
         return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
     }
 
-    static func best<T>(_ runs: Int = 3, _ body: () throws -> T) rethrows -> (T, Double, Double) {
+    /// Best wall time of `runs` runs, the first run's, and the best run's thread CPU time.
+    static func best<T>(_ runs: Int = 3, _ body: () throws -> T) rethrows -> (T, Double, Double, Double) {
         var result: T?
         var times: [Double] = []
+        var cpu = Double.infinity
         for _ in 0..<runs {
+            let c0 = threadCPUSeconds()
             times.append(try measure { result = try body() })
+            cpu = min(cpu, threadCPUSeconds() - c0)
         }
-        return (result!, times.min()!, times[0])  // runs >= 1, so both are set
+        return (result!, times.min()!, times[0], cpu)  // runs >= 1, so both are set
     }
 
     /// CPU time of the calling thread, seconds (the figure that other processes'
@@ -98,15 +102,19 @@ enum EngineBench {
         let funnelQuery = FunnelQuery(from: from, to: to, steps: steps, windows: windows)
         var ftQuery = funnelQuery
         ftQuery.breakdown = .firstTouch
-        let (funnel, funnelBest, funnelCold) = try best { try engine.funnel(project: project, funnelQuery) }
-        let (ft, ftBest, _) = try best { try engine.funnel(project: project, ftQuery) }
-        let (uniques, uniquesBest, _) = try best { try engine.stats(project: project, StatsQuery(metric: .uniques, from: from, to: to, interval: .day)) }
+        let (funnel, funnelBest, funnelCold, funnelCPU) = try best { try engine.funnel(project: project, funnelQuery) }
+        let (ft, ftBest, _, ftCPU) = try best { try engine.funnel(project: project, ftQuery) }
+        let (uniques, uniquesBest, _, uniquesCPU) = try best {
+            try engine.stats(project: project, StatsQuery(metric: .uniques, from: from, to: to, interval: .day))
+        }
         let userID = data.userIDs[Int(data.busiestUser)]
-        let (user, userBest, userCold) = best { engine.user(project: project, UserQuery(userID: userID)) }
-        log("engine funnel \(fmt(funnelBest * 1000)) ms (first \(fmt(funnelCold * 1000)) ms), ft \(fmt(ftBest * 1000)) ms, uniques \(fmt(uniquesBest * 1000)) ms, user \(fmt(userBest * 1e6)) us (first \(fmt(userCold * 1000)) ms)")
+        let (user, userBest, userCold, userCPU) = best { engine.user(project: project, UserQuery(userID: userID)) }
+        log("engine funnel \(fmt(funnelBest * 1000)) ms (CPU \(fmt(funnelCPU * 1000)), first \(fmt(funnelCold * 1000)) ms), ft \(fmt(ftBest * 1000)) ms, uniques \(fmt(uniquesBest * 1000)) ms, user \(fmt(userBest * 1e6)) us (first \(fmt(userCold * 1000)) ms)")
 
         guard let duck = try runDuckDB(data: data, rows: rows, userID: userID, from: from, to: to) else {
-            table.add("\(label): funnel (engine)", value: "\(fmt(funnelBest * 1000)) ms", anchor: "DuckDB not installed (make bench)")
+            table.add("\(label): funnel (engine)", value: "\(fmt(funnelBest * 1000)) ms (CPU \(fmt(funnelCPU * 1000)))", anchor: "DuckDB skipped")
+            table.add("\(label): funnel by first_touch / uniques by day / user", value: "\(fmt(ftBest * 1000)) / \(fmt(uniquesBest * 1000)) / \(fmt(userBest * 1000)) ms",
+                      anchor: "CPU \(fmt(ftCPU * 1000)) / \(fmt(uniquesCPU * 1000)) / \(fmt(userCPU * 1000)) ms")
             return
         }
         // Answers must agree before any ratio is printed.
@@ -124,19 +132,19 @@ enum EngineBench {
         let duckUser = duck["user"] as? [String: Any] ?? [:]
         let ftText = user.firstTouch.map { "\($0.event)|\($0.timestamp)|\($0.source)|\($0.medium)" }
         let sameUser = duckUser["first_touch"] as? String == ftText && duckUser["prelogin"] as? Int == user.prelogin.count
-        func seconds(_ key: String) -> Double { (duck[key] as? [String: Any])?["seconds"] as? Double ?? .nan }
-        func row(_ name: String, _ engineSeconds: Double, _ key: String, _ same: Bool, goal: String = "") {
+        func seconds(_ key: String, _ field: String = "seconds") -> Double { (duck[key] as? [String: Any])?[field] as? Double ?? .nan }
+        func row(_ name: String, _ engineSeconds: Double, _ cpu: Double, _ key: String, _ same: Bool, goal: String = "") {
             let d = seconds(key)
-            table.add("\(label): \(name)", value: "\(fmt(engineSeconds * 1000)) ms", anchor: "DuckDB \(fmt(d * 1000)) ms\(same ? "" : " ANSWERS DIFFER")",
+            table.add("\(label): \(name)", value: "\(fmt(engineSeconds * 1000)) ms (CPU \(fmt(cpu * 1000)))", anchor: "DuckDB \(fmt(d * 1000)) ms (CPU \(fmt(seconds(key, "cpu") * 1000)))\(same ? "" : " ANSWERS DIFFER")",
                       ratio: "\(fmt(d / engineSeconds))x faster", goal: goal)
         }
-        row("4-step funnel, per-step windows", funnelBest, "funnel", sameFunnel, goal: n >= 10_000_000 ? ">= 2x" : "")
-        row("funnel by first_touch", ftBest, "funnel_ft", engineFT == duckFT)
+        row("4-step funnel, per-step windows", funnelBest, funnelCPU, "funnel", sameFunnel, goal: n >= 10_000_000 ? ">= 2x" : "")
+        row("funnel by first_touch", ftBest, ftCPU, "funnel_ft", engineFT == duckFT)
         let pre = duck["funnel_prestitched"] as? [String: Any] ?? [:]
         let preSame = (pre["reached"] as? [Int] ?? []) == g.steps.map { Int($0.reached) }
-        row("funnel vs DuckDB on a pre-stitched table", funnelBest, "funnel_prestitched", preSame)
-        row("uniques by day", uniquesBest, "uniques", sameUniques)
-        row("per-user lookup", userBest, "user", sameUser)
+        row("funnel vs DuckDB on a pre-stitched table", funnelBest, funnelCPU, "funnel_prestitched", preSame)
+        row("uniques by day", uniquesBest, uniquesCPU, "uniques", sameUniques)
+        row("per-user lookup", userBest, userCPU, "user", sameUser)
         table.add("\(label): load", value: "engine \(fmt(ingestSeconds)) s", anchor: "DuckDB CSV load \(fmt(duck["load_s"] as? Double ?? .nan)) s", ratio: "threads=\(duck["threads"] ?? "?")")
         if !(sameFunnel && engineFT == duckFT && sameUniques && sameUser) {
             log("answers differ: funnel \(sameFunnel) ft \(engineFT == duckFT) uniques \(sameUniques) user \(sameUser)")

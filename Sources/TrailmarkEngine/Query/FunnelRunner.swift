@@ -167,7 +167,6 @@ struct FunnelRunner {
             }
 
             for k in 0..<n { counts[k] = 0 }
-            let sequences: [[Int]] = plan.count == .sessions ? sessions(Array(rows[begin...])) : []
             if plan.count == .units {
                 let forced = plan.exposureFirst ? rows[begin...].firstIndex(of: exposureRow ?? -1).map { $0 - begin } : nil
                 let outcome = times[begin...].withUnsafeBufferPointer { t in
@@ -183,7 +182,7 @@ struct FunnelRunner {
                 }
             } else {
                 // Sessions: positions (into rows/times/masks) of each session's events.
-                for session in sequences {
+                for session in sessions(Array(rows[begin...])) {
                     let t = session.map { times[begin + $0] }
                     let m = session.map { masks[begin + $0] }
                     let outcome = t.withUnsafeBufferPointer { tb in
