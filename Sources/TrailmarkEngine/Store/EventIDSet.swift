@@ -4,9 +4,8 @@
 /// Stores a 64-bit fingerprint per id in an open-addressing table (8 bytes per slot,
 /// load factor at most 0.8, growing by 1.25x, any size: the home slot is the high half of
 /// `fingerprint × capacity`), not the ids themselves: at 10M ids a full string set would
-/// cost more than the rest of the store. The fingerprint is deterministic (word-wise
-/// multiply-xorshift with a murmur3 finaliser), so every replay makes the same decisions. Two distinct ids share a
-/// fingerprint with probability about n²/2^65 per project (3·10⁻⁶ at 10M ids); such a pair
+/// cost more than the rest of the store. The fingerprint is deterministic (`WordHash`),
+/// so every replay makes the same decisions. Two distinct ids share a fingerprint with probability about n²/2^65 per project (3·10⁻⁶ at 10M ids); such a pair
 /// would be treated as a retry. `docs/ENGINE.md` states this trade.
 struct EventIDSet: Sendable {
     private var slots: [UInt64] = Array(repeating: 0, count: 1024)
@@ -20,34 +19,12 @@ struct EventIDSet: Sendable {
     private static func overloaded(_ count: Int, _ capacity: Int) -> Bool { count * 5 > capacity * 4 }
     private(set) var count = 0
 
-    /// The deterministic 64-bit fingerprint of an id (never 0: 0 marks an empty slot):
-    /// 8 bytes at a time, multiply-xorshift mixing, murmur3's finaliser.
+    /// The deterministic 64-bit fingerprint of an id (`WordHash` of its UTF-8 bytes; never
+    /// 0, which marks an empty slot).
     static func fingerprint(_ id: String) -> UInt64 {
         var copy = id
-        return copy.withUTF8 { bytes in
-            var h: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(bytes.count)
-            var i = 0
-            while i + 8 <= bytes.count {
-                let word = UnsafeRawPointer(bytes.baseAddress! + i).loadUnaligned(as: UInt64.self)  // i + 8 <= count
-                h = (h ^ word) &* 0x9E37_79B9_7F4A_7C15
-                h ^= h >> 29
-                i += 8
-            }
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < bytes.count {
-                tail |= UInt64(bytes[i]) << shift
-                shift += 8
-                i += 1
-            }
-            h = (h ^ tail) &* 0x9E37_79B9_7F4A_7C15
-            h ^= h >> 33
-            h = h &* 0xff51_afd7_ed55_8ccd
-            h ^= h >> 33
-            h = h &* 0xc4ce_b9fe_1a85_ec53
-            h ^= h >> 33
-            return h == 0 ? 1 : h
-        }
+        let h = copy.withUTF8 { WordHash.hash($0, seed: 0x243F_6A88_85A3_08D3) }
+        return h == 0 ? 1 : h
     }
 
     /// Grows now so `n` more inserts cannot grow the table (keeps `touch` results valid).

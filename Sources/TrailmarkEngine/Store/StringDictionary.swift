@@ -154,29 +154,9 @@ struct StringDictionary: Sendable {
         slots = bigger
     }
 
-    /// 64-bit hash of UTF-8 bytes: 8 bytes at a time, multiply-xorshift, murmur3 finaliser.
+    /// 64-bit hash of UTF-8 bytes (`WordHash`).
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0x1319_8A2E_0370_7344 ^ UInt64(bytes.count)
-        var i = 0
-        if let base = bytes.baseAddress {
-            while i + 8 <= bytes.count {
-                h = (h ^ UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) &* 0x9E37_79B9_7F4A_7C15
-                h ^= h >> 29
-                i += 8
-            }
-        }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < bytes.count {
-            tail |= UInt64(bytes[i]) << shift
-            shift += 8
-            i += 1
-        }
-        h = (h ^ tail) &* 0x9E37_79B9_7F4A_7C15
-        h ^= h >> 33
-        h = h &* 0xff51_afd7_ed55_8ccd
-        h ^= h >> 33
-        return h
+        WordHash.hash(bytes, seed: 0x1319_8A2E_0370_7344)
     }
 }
 
