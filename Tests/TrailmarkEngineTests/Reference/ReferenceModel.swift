@@ -161,24 +161,15 @@ final class ReferenceModel {
         return StatsResult(metric: q.metric, groupBy: q.groupBy, rows: rows)
     }
 
+    /// Sources are stats grouped by source, medium and campaign: events and uniques.
     func sources(_ q: SourcesQuery) -> SourcesResult {
-        struct Key: Hashable {
-            var source: String
-            var medium: String
-            var campaign: String?
+        var base = StatsQuery(metric: .count, from: q.from, to: q.to, groupBy: [.source, .medium, .campaign], unit: q.unit)
+        let counts = stats(base).rows
+        base.metric = .uniques
+        let uniques = stats(base).rows  // same groups, same order
+        var rows = zip(counts, uniques).map { c, u in
+            SourcesRow(source: c.groups[0]!, medium: c.groups[1]!, campaign: c.groups[2], events: c.value, uniques: u.value)  // source, medium never null
         }
-        var counts: [Key: UInt64] = [:]
-        var units: [Key: Set<String>] = [:]
-        for e in visible {
-            let t = e.timestamp!
-            if let f = q.from, t < f { continue }
-            if let to = q.to, t >= to { continue }
-            let a = e.attribution!
-            let key = Key(source: a.source, medium: a.medium, campaign: a.campaign)
-            counts[key, default: 0] += 1
-            units[key, default: []].insert(unitOf(e, q.unit))
-        }
-        var rows = counts.map { k, c in SourcesRow(source: k.source, medium: k.medium, campaign: k.campaign, events: c, uniques: UInt64(units[k]!.count)) }
         rows.sort { a, b in
             if a.events != b.events { return a.events > b.events }
             return refGroupsLess([a.source, a.medium, a.campaign], [b.source, b.medium, b.campaign])
