@@ -142,16 +142,25 @@ struct StringDictionary: Sendable {
     private mutating func grow() {
         var bigger = Array(repeating: UInt64(0), count: slots.count * 2)
         let mask = bigger.count - 1
-        let snap = snapshot()
         for slot in slots where slot != 0 {
-            let id = Int(UInt32(truncatingIfNeeded: slot) - 1)
-            var s = snap[id]
-            let h = s.withUTF8 { StringDictionary.hash($0) }
+            let id = UInt32(truncatingIfNeeded: slot) - 1
+            let h = rehash(id)
             var i = Int(truncatingIfNeeded: h) & mask
             while bigger[i] != 0 { i = (i + 1) & mask }
             bigger[i] = slot
         }
         slots = bigger
+    }
+
+    /// The hash of string `id`, read from the arena (no `String` is made).
+    private func rehash(_ id: UInt32) -> UInt64 {
+        let loc = locations[Int(id)]
+        if loc == UInt64.max {
+            var s = oversized[id] ?? ""
+            return s.withUTF8 { StringDictionary.hash($0) }
+        }
+        let start = arena[Int(loc >> 40)].base + Int(loc >> 20 & 0xFFFFF)
+        return StringDictionary.hash(UnsafeBufferPointer(start: start, count: Int(loc & 0xFFFFF)))
     }
 
     /// 64-bit hash of UTF-8 bytes (`WordHash`).
