@@ -5,13 +5,14 @@ SWIFT ?= swift
 DATA ?= ./data
 PORT ?= 8443
 
-.PHONY: help deps build release run test test-swift bench fuzz crash security load clean bench-engine
+.PHONY: help deps build release run test test-swift test-codec test-transport test-e2e test-storage-tsan bench fuzz crash security load clean bench-engine
 
 help:
 	@echo "make run    install what is missing, build, start the server"
 	@echo "make test   install what is missing, run every test"
 	@echo "make bench  benchmarks (release build), printed as tables of ratios"
 	@echo "make fuzz   libFuzzer on the wire decoder (not part of make test)"
+	@echo "make crash  storage crash test: 500 SIGKILL rounds (make test runs 20)"
 
 deps:
 	@scripts/install-deps.sh
@@ -22,26 +23,75 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
+# Starts the server on $(DATA) (TLS with a generated development certificate) and, on a
+# fresh directory, creates project "dev" and prints its keys and a first curl command.
 run: build
-	$(SWIFT) run trailmark
+	.build/debug/trailmark serve --data $(DATA) --port $(PORT) --dev
 
 # Every test: Swift (all modules), then the suites that need processes or peers.
-test: deps test-swift
+test: deps test-swift test-codec test-transport test-e2e test-storage-tsan
 	@echo "make test: all suites passed"
+
+# --- end to end (Tests/e2e): the real server binary, curl, HTTP/1.1 and HTTP/2 ---
+PYTEST := /usr/bin/python3 -m pytest -q -p no:cacheprovider
+test-e2e: deps
+	$(SWIFT) build --product trailmark
+	TRAILMARK_BIN=$(CURDIR)/.build/debug/trailmark $(PYTEST) Tests/e2e
 
 test-swift:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-bench: deps .venv/bin/python
+bench: deps bench-transport-anchor .venv/bin/python
 	$(SWIFT) build -c release --product TrailmarkBench
+	$(SWIFT) build -c release --product trailmark
 	.build/release/TrailmarkBench $(SUITES)
 
+# --- codec ---
+# libFuzzer on every wire decoder for FUZZ_SECONDS (default 60); findings go to
+# FuzzTesting/Regressions/, which `make test` replays (FuzzRegressionTests).
+FUZZ_SECONDS ?= 60
+# An independent codec written from Proto/ alone (Python, stdlib) must decode and re-encode
+# every golden vector byte for byte.
+test-codec:
+	python3 Tests/ProtoConformance/conformance.py
+
+# --- storage ---
+# The ring's suite under ThreadSanitizer (own scratch path, so the normal build stays warm).
+test-storage-tsan:
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter MPSCRingTests
+
+# The SIGKILL crash test with 500 rounds (make test runs it with 20).
+crash: deps
+	$(SWIFT) build --build-tests
+	TRAILMARK_CRASH_ROUNDS=500 $(SWIFT) test --skip-build --filter CrashTests
+
 fuzz: deps
-	$(MAKE) -C FuzzTesting run
+	$(MAKE) -C FuzzTesting run FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 clean:
 	rm -rf .build .build-* .build_*
+
+# --- transport ---
+# Peer tests that need the server executable: openssl s_client protocol probes, then testssl.sh
+# (`make security`, about 75 s on 2 cores). The curl / nghttp / python3-h2 peer tests run
+# inside `swift test` (TrailmarkTransportTests/Server/PeerTests).
+.PHONY: test-transport tls-probes bench-transport-anchor
+test-transport: tls-probes security
+
+tls-probes: deps
+	$(SWIFT) build --product trailmark
+	Tests/transport/tls_probes.sh .build/debug/trailmark
+
+security: deps
+	$(SWIFT) build --product trailmark
+	Tests/transport/security.sh .build/debug/trailmark
+
+# The grpc-swift-2 echo server the transport benchmark compares against, built in its own
+# package and scratch path so the product never depends on grpc-swift.
+bench-transport-anchor: deps
+	$(SWIFT) build -c release --package-path Benchmarks/GRPCSwiftEcho --scratch-path .build-grpc-echo
 
 # --- engine ---
 # The DuckDB anchor of the engine benchmark (Benchmarks/duckdb/funnel_bench.py) runs in a

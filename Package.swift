@@ -16,6 +16,8 @@ let atomics = Target.Dependency.product(name: "Atomics", package: "swift-atomics
 let dequeModule = Target.Dependency.product(name: "DequeModule", package: "swift-collections")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
 let package = Package(
@@ -33,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: Wire — codec, framing, messages, limits, typed wire errors. Standard library only.
@@ -59,7 +63,7 @@ let package = Package(
         ),
         .target(
             name: "TrailmarkTransport",
-            dependencies: ["TrailmarkWire", "CNGHTTP2", "COpenSSL", nioCore, nioPosix, nioHTTP1, logging],
+            dependencies: ["TrailmarkWire", "CNGHTTP2", "COpenSSL", nioCore, nioPosix, nioHTTP1, dequeModule, logging],
             swiftSettings: swiftSettings
         ),
 
@@ -69,14 +73,14 @@ let package = Package(
         // MARK: Services — the actors that join storage, transport and engine.
         .target(
             name: "TrailmarkServices",
-            dependencies: ["TrailmarkWire", "TrailmarkStorage", "TrailmarkTransport", "TrailmarkEngine", logging, metrics],
+            dependencies: ["TrailmarkWire", "TrailmarkStorage", "TrailmarkTransport", "TrailmarkEngine", logging, metrics, crypto],
             swiftSettings: swiftSettings
         ),
 
         // MARK: Executables.
         .executableTarget(
             name: "trailmark",
-            dependencies: ["TrailmarkServices", "TrailmarkWire", argumentParser, logging],
+            dependencies: ["TrailmarkServices", "TrailmarkTransport", "TrailmarkStorage", "TrailmarkWire", argumentParser, logging, metrics, prometheus],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -89,11 +93,19 @@ let package = Package(
         // MARK: Tests.
         .testTarget(name: "TrailmarkWireTests", dependencies: ["TrailmarkWire"], swiftSettings: swiftSettings),
         .testTarget(name: "TrailmarkStorageTests", dependencies: ["TrailmarkStorage", "TrailmarkWire", atomics], swiftSettings: swiftSettings),
+        // The crash test's victim process (Tests/TrailmarkStorageTests/Log/CrashTests.swift kills it).
+        .executableTarget(
+            name: "TrailmarkStorageCrashHelper",
+            dependencies: ["TrailmarkStorage"],
+            path: "Tests/StorageCrashHelper",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TrailmarkTransportTests",
             dependencies: ["TrailmarkTransport", "TrailmarkWire", nioCore, nioPosix, nioEmbedded],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TrailmarkEngineTests", dependencies: ["TrailmarkEngine", "TrailmarkWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "TrailmarkServicesTests", dependencies: ["TrailmarkServices", "TrailmarkWire"], swiftSettings: swiftSettings),
     ]
 )

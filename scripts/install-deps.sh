@@ -12,7 +12,10 @@ packages=(
   curl             # end-to-end tests and the README's examples
   jq               # the seed recipes' queries
   python3-h2       # raw-frame HTTP/2 test client (runs on /usr/bin/python3)
+  python3-pytest   # runs the end-to-end suites in Tests/e2e on /usr/bin/python3
   procps           # ps/pkill for the process tests
+  testssl.sh       # make security: TLS configuration scan (transport)
+  openssl          # s_client protocol probes (transport)
   python3-venv     # the engine benchmark's DuckDB anchor runs in a venv
 )
 

@@ -177,17 +177,8 @@ final class EngineBenchData: Sendable {
     }
 }
 
-/// SplitMix64 for the benchmark data.
-struct BenchRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The engine benchmark's helpers on the shared SplitMix64 generator (`CodecBenchData.swift`).
+extension BenchRandom {
     mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
     static func hex(_ v: UInt64) -> String {
         let s = String(v, radix: 16)

@@ -1,0 +1,214 @@
+import DequeModule
+import Glibc
+import Synchronization
+import TrailmarkStorage
+
+/// Storage benchmarks (issue 4): log append throughput with group commit next to `dd` with
+/// the same durability, the ring against a `Mutex<Deque>`, recovery time of a 1 GiB log and
+/// the idle writer's CPU. Data goes to a scratch directory under `$TMPDIR` (default /tmp).
+enum StorageBench {
+    static func run() async throws -> BenchTable {
+        var table = BenchTable(title: "storage (segment log, ring, recovery)")
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        try await appendRows(into: &table, scratch: scratch)
+        ringRows(into: &table)
+        try await recoveryRows(into: &table, scratch: scratch)
+        return table
+    }
+
+    // MARK: Append throughput
+
+    /// 1 KiB records in 64 KiB batches from 32 concurrent producers, group commit, against
+    /// `dd bs=64k conv=fdatasync` (one sync at the end) and `oflag=dsync` (one per block).
+    private static func appendRows(into table: inout BenchTable, scratch: Scratch) async throws {
+        let totalBytes = 128 << 20
+        let recordBytes = 1024
+        let seconds = try await appendRun(scratch: scratch, totalBytes: totalBytes, recordBytes: recordBytes, durability: .group)
+        let unsynced = try await appendRun(scratch: scratch, totalBytes: totalBytes, recordBytes: recordBytes, durability: .none)
+        let blocks = totalBytes / (64 << 10)
+        let ddEnd = try dd(scratch.path + "/dd.bin", blocks: blocks, flag: "conv=fdatasync")
+        let ddEach = try dd(scratch.path + "/dd.bin", blocks: blocks / 4, flag: "oflag=dsync") // 1/4: one sync per block is slow
+        let mbps = Double(totalBytes) / seconds / 1e6
+        let ddEndMBps = Double(totalBytes) / ddEnd / 1e6
+        let ddEachMBps = Double(totalBytes / 4) / ddEach / 1e6
+        table.add("append 1 KiB recs, 64 KiB batches, group", value: fmt(mbps, decimals: 1) + " MB/s",
+                  anchor: "dd conv=fdatasync " + fmt(ddEndMBps, decimals: 1) + " MB/s",
+                  ratio: fmt(mbps / ddEndMBps) + "x", goal: ">= 0.5x")
+        table.add("  same, records per second", value: fmt(Double(totalBytes / recordBytes) / seconds, decimals: 0) + " rec/s")
+        table.add("  vs one sync per 64 KiB block", value: fmt(mbps, decimals: 1) + " MB/s",
+                  anchor: "dd oflag=dsync " + fmt(ddEachMBps, decimals: 1) + " MB/s",
+                  ratio: fmt(mbps / ddEachMBps) + "x")
+        let unsyncedMBps = Double(totalBytes) / unsynced / 1e6
+        table.add("  durability none (no sync, reference)", value: fmt(unsyncedMBps, decimals: 1) + " MB/s",
+                  anchor: "group " + fmt(mbps, decimals: 1) + " MB/s", ratio: fmt(mbps / unsyncedMBps) + "x")
+    }
+
+    /// Appends `totalBytes` of `recordBytes` records in 64 KiB batches from 32 concurrent
+    /// producers (the group is what they have waiting); returns seconds until the last ack.
+    private static func appendRun(scratch: Scratch, totalBytes: Int, recordBytes: Int,
+                                  durability: LogConfiguration.Durability) async throws -> Double {
+        let batchRecords = (64 << 10) / recordBytes
+        let batches = totalBytes / (recordBytes * batchRecords)
+        let producers = 32
+        let directory = scratch.path + "/append"
+        var configuration = LogConfiguration()
+        configuration.durability = durability
+        configuration.logger.logLevel = .error
+        let log = try SegmentLog.open(directory: directory, configuration: configuration)
+        let batch = (0..<batchRecords).map { _ in AppendRecord(kind: .eventBatch, payload: [UInt8](repeating: 0x5A, count: recordBytes)) }
+        let clock = ContinuousClock()
+        let started = clock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for producer in 0..<producers {
+                group.addTask {
+                    for _ in stride(from: producer, to: batches, by: producers) { _ = try await log.append(batch) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let elapsed = seconds(clock.now - started)
+        await log.close()
+        scratch.removeDirectory(directory)
+        return elapsed
+    }
+
+    /// Runs `dd if=/dev/zero of=path bs=64k count=blocks <flag>` and returns its wall time.
+    private static func dd(_ path: String, blocks: Int, flag: String) throws -> Double {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let status = try spawnAndWait("/bin/dd", ["if=/dev/zero", "of=\(path)", "bs=64k", "count=\(blocks)", flag, "status=none"])
+        guard status == 0 else { throw BenchError(message: "dd exited with status \(status)") }
+        let elapsed = seconds(clock.now - started)
+        unlink(path)
+        return elapsed
+    }
+
+    // MARK: Ring versus Mutex<Deque>
+
+    private static func ringRows(into table: inout BenchTable) {
+        let items = 2_000_000
+        for producers in [1, 2, 4] {
+            // Best of 3 alternating runs each: the machine is shared, so the fastest run is
+            // the one least disturbed by other processes.
+            var ringRate = 0.0
+            var dequeRate = 0.0
+            for _ in 0..<3 {
+                let ring = MPSCRing<Int>(capacity: 1024)
+                ringRate = max(ringRate, Double(items) / runQueue(producers: producers, items: items,
+                                                                  push: { ring.tryEnqueue($0) == .enqueued },
+                                                                  popBatch: { ring.drain(into: &$0, limit: 256) }))
+                let deque = BoundedMutexDeque(capacity: 1024)
+                dequeRate = max(dequeRate, Double(items) / runQueue(producers: producers, items: items,
+                                                                    push: { deque.push($0) },
+                                                                    popBatch: { deque.pop(into: &$0, limit: 256) }))
+            }
+            table.add("ring, \(producers) producer\(producers == 1 ? "" : "s") → 1 consumer", value: fmt(ringRate / 1e6) + " M items/s",
+                      anchor: "Mutex<Deque> " + fmt(dequeRate / 1e6) + " M items/s",
+                      ratio: fmt(ringRate / dequeRate) + "x", goal: "> 1x")
+        }
+    }
+
+    /// `producers` threads push `items` in total through a queue of 1024 slots (retrying with
+    /// sched_yield when full) while the calling thread takes them in batches of up to 256, as
+    /// the log writer does; returns seconds.
+    private static func runQueue(producers: Int, items: Int, push: @escaping @Sendable (Int) -> Bool,
+                                 popBatch: (inout [Int]) -> Int) -> Double {
+        let perProducer = items / producers
+        let clock = ContinuousClock()
+        let started = clock.now
+        var threads: [pthread_t] = []
+        for _ in 0..<producers {
+            threads.append(startThread {
+                for i in 0..<perProducer { while !push(i) { sched_yield() } }
+            })
+        }
+        var received = 0
+        var batch: [Int] = []
+        batch.reserveCapacity(256)
+        while received < perProducer * producers {
+            batch.removeAll(keepingCapacity: true)
+            let taken = popBatch(&batch)
+            if taken == 0 { sched_yield() }
+            received += taken
+        }
+        for thread in threads { pthread_join(thread, nil) }
+        return seconds(clock.now - started)
+    }
+
+    // MARK: Recovery and idle CPU
+
+    private static func recoveryRows(into table: inout BenchTable, scratch: Scratch) async throws {
+        let directory = scratch.path + "/recovery"
+        var configuration = LogConfiguration()
+        configuration.durability = .none // filling only; the measurement is the reopen
+        configuration.logger.logLevel = .error
+        let log = try SegmentLog.open(directory: directory, configuration: configuration)
+        let batch = (0..<1024).map { i in AppendRecord(kind: .eventBatch, payload: [UInt8](repeating: UInt8(truncatingIfNeeded: i), count: 1000)) }
+        let recordsBytes = 1024 + 0 // header 24 + payload 1000, already 8-aligned
+        while log.committedEnd * UInt64(recordsBytes) < 1 << 30 { _ = try await log.append(batch) }
+
+        // Idle writer: CPU used by the process over one second with nothing to do.
+        let cpuBefore = processCPUSeconds()
+        try await Task.sleep(for: .seconds(1))
+        let idle = (processCPUSeconds() - cpuBefore) * 100
+        await log.close()
+        table.add("idle writer CPU (1 s, parked)", value: fmt(idle) + " %", goal: "~0 %")
+
+        var reopenConfiguration = LogConfiguration()
+        reopenConfiguration.logger.logLevel = .error
+        let clock = ContinuousClock()
+        let started = clock.now
+        let reopened = try SegmentLog.open(directory: directory, configuration: reopenConfiguration)
+        let recovery = seconds(clock.now - started)
+        let report = reopened.recoveryReport
+        await reopened.close()
+        scratch.removeDirectory(directory)
+        let gib = Double(report.recordsVerified * recordsBytes) / Double(1 << 30)
+        table.add("recovery of a \(fmt(gib)) GiB log (warm cache)", value: fmt(recovery, decimals: 3) + " s",
+                  anchor: "\(report.recordsVerified) records, \(report.segmentCount) segments",
+                  ratio: fmt(gib / recovery) + " GiB/s", goal: "< 2 s")
+    }
+
+    private static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// The anchor for the ring: a `Deque` behind a `Mutex`, bounded to the same capacity.
+private final class BoundedMutexDeque: Sendable {
+    private let state: Mutex<Deque<Int>>
+    private let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        var deque = Deque<Int>()
+        deque.reserveCapacity(capacity)
+        state = Mutex(deque)
+    }
+
+    func push(_ value: Int) -> Bool {
+        state.withLock { deque in
+            guard deque.count < capacity else { return false }
+            deque.append(value)
+            return true
+        }
+    }
+
+    /// Takes up to `limit` values under one lock acquisition.
+    func pop(into output: inout [Int], limit: Int) -> Int {
+        state.withLock { deque in
+            let count = min(limit, deque.count)
+            output.append(contentsOf: deque.prefix(count))
+            deque.removeFirst(count)
+            return count
+        }
+    }
+}

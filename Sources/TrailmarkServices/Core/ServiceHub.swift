@@ -1,0 +1,78 @@
+import Foundation
+import Logging
+import TrailmarkEngine
+import TrailmarkStorage
+import TrailmarkWire
+
+/// Opens a data directory and wires the three services to one log and one engine:
+///
+///     IngestService ─┐                    ┌─> EventEngine <─ QueryService
+///                    ├─> ring ─> SegmentLog ─(LogTailer)─┘
+///     IdentityService┘
+///
+/// Layout of the data directory: `log/` (segments, `docs/STORAGE.md`), `keys.json` and
+/// `pepper` (API keys), and whatever the transport keeps (development certificates).
+public final class ServiceHub: Sendable {
+    public struct Configuration: Sendable {
+        public var dataDirectory: String
+        public var log = LogConfiguration()
+        public var wireLimits = WireLimits.default
+        /// Clock-skew tolerance, microseconds (SEMANTICS §1; default 60 s).
+        public var skewToleranceMicros: Int64 = 60_000_000
+        public var rateLimits = RateLimiter.Limits()
+        /// Events per `POST /v1/batch` (API.md: 1..1000).
+        public var jsonBatchEventsMax = 1000
+
+        public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
+    }
+
+    public let configuration: Configuration
+    public let ingest: IngestService
+    public let identity: IdentityService
+    public let query: QueryService
+    public let keys: KeyStore
+    public let limiter: RateLimiter
+    public let metrics: ServiceMetrics
+    public let progress: IndexProgress
+    let log: SegmentLog
+    let engine: EventEngine
+    private let tailer: LogTailer
+
+    /// Microseconds since the Unix epoch from the system clock.
+    public static let systemClock: @Sendable () -> Int64 = {
+        Int64((Date().timeIntervalSince1970 * 1_000_000).rounded())
+    }
+
+    public init(configuration: Configuration, logger: Logger, now: @escaping @Sendable () -> Int64 = ServiceHub.systemClock) throws {
+        self.configuration = configuration
+        let dataURL = URL(fileURLWithPath: configuration.dataDirectory)
+        try FileManager.default.createDirectory(at: dataURL, withIntermediateDirectories: true)
+        var logConfiguration = configuration.log
+        logConfiguration.logger = logger
+        log = try SegmentLog.open(directory: dataURL.appendingPathComponent("log").path, configuration: logConfiguration)
+        keys = try KeyStore(directory: dataURL)
+        engine = EventEngine()
+        progress = IndexProgress()
+        metrics = ServiceMetrics()
+        limiter = RateLimiter(limits: configuration.rateLimits, now: now)
+        let forgets = ForgetLedger()
+        let validator = EventValidator(limits: configuration.wireLimits)
+        let skew = ClockSkew(tolerance: configuration.skewToleranceMicros)
+        tailer = LogTailer(log: log, engine: engine, progress: progress, forgets: forgets, logger: logger, metrics: metrics)
+        ingest = IngestService(log: log, engine: engine, progress: progress, validator: validator, skew: skew, now: now, logger: logger, metrics: metrics)
+        identity = IdentityService(log: log, progress: progress, forgets: forgets, validator: validator, skew: skew, now: now, metrics: metrics, logger: logger)
+        query = QueryService(log: log, engine: engine, progress: progress, validator: QueryValidator(limits: configuration.wireLimits))
+    }
+
+    /// Replays the log into the engine, then tails it until `shutdown`. Returns once the
+    /// tailer stops; run it in a task of its own.
+    public func runTailer() async {
+        await tailer.run()
+    }
+
+    /// Flushes and closes the log; pending waiters are released.
+    public func shutdown() async {
+        await log.close()
+        progress.close()
+    }
+}

@@ -1,0 +1,29 @@
+import CoreMetrics
+import Metrics
+
+/// Every metric the services export (Prometheus text at `/metrics` once the executable
+/// bootstraps swift-prometheus). Names follow Prometheus conventions: unit suffixes,
+/// `_total` on counters.
+public struct ServiceMetrics: Sendable {
+    let eventsAccepted = Counter(label: "trailmark_events_accepted_total")
+    let eventsDuplicate = Counter(label: "trailmark_events_duplicate_total")
+    let eventsRejected = Counter(label: "trailmark_events_rejected_total")
+    let identifiesAccepted = Counter(label: "trailmark_identifies_accepted_total")
+    let replayRecordsDone = Gauge(label: "trailmark_replay_records_done")
+    let replayRecordsTotal = Gauge(label: "trailmark_replay_records_total")
+    let engineBytes = Gauge(label: "trailmark_engine_memory_bytes")
+    let engineEvents = Gauge(label: "trailmark_engine_events")
+    let appendLatency = Timer(label: "trailmark_append_durable_seconds", preferredDisplayUnit: .seconds)
+
+    public init() {}
+
+    /// Counts one finished request by method (RPC path or HTTP route) and status.
+    public func request(method: String, status: String) {
+        Counter(label: "trailmark_requests_total", dimensions: [("method", method), ("status", status)]).increment()
+    }
+
+    func replayProgress(done: UInt64, total: UInt64) {
+        replayRecordsDone.record(Double(done))
+        replayRecordsTotal.record(Double(total))
+    }
+}

@@ -1,0 +1,31 @@
+/// One record to append: its kind and its payload (opaque bytes, the wire codec's encoding).
+public struct AppendRecord: Sendable {
+    public var kind: RecordKind
+    public var payload: [UInt8]
+
+    public init(kind: RecordKind, payload: [UInt8]) {
+        self.kind = kind
+        self.payload = payload
+    }
+}
+
+/// A producer's request travelling through the ring to the log writer.
+struct AppendRequest: Sendable {
+    enum Records: Sendable {
+        case one(RecordKind, [UInt8])
+        case many([AppendRecord])
+    }
+
+    let records: Records
+    /// Resumed by the writer with the assigned seqs once durable, or with the failure.
+    let acknowledgement: CheckedContinuation<Range<UInt64>, any Error>
+
+    var count: Int {
+        switch records {
+        case .one: 1
+        case .many(let batch): batch.count
+        }
+    }
+
+    func fail(_ error: StorageError) { acknowledgement.resume(throwing: error) }
+}

@@ -1,0 +1,55 @@
+import Atomics
+import Dispatch
+
+/// Puts the ring's single consumer to sleep when there is nothing to do, and lets producers
+/// wake it, without busy-waiting and without lost wake-ups.
+///
+/// Protocol (Dekker's pattern with two sequentially consistent fences):
+///
+///     consumer                                  producer
+///     prepareToPark(): parked = true; FENCE     publish element (release store)
+///     re-check for work                         unpark(): FENCE; if parked.exchange(false) → signal
+///     work found → cancelPark()
+///     none      → park()  (semaphore wait)
+///
+/// The two seq_cst fences are totally ordered. If the producer's fence comes first, the
+/// publish before it is visible to the consumer's re-check after its fence (no sleep); if the
+/// consumer's comes first, `parked = true` is visible to the producer's load (it signals). A signal that
+/// arrives after `cancelPark()` raced with it is consumed there, so the semaphore never
+/// accumulates permits.
+final class ConsumerParker: Sendable {
+    private let parked = ManagedAtomic<Bool>(false)
+    private let semaphore = DispatchSemaphore(value: 0)
+
+    init() {}
+
+    /// Consumer: announce the intention to sleep; then re-check for work.
+    func prepareToPark() {
+        parked.store(true, ordering: .sequentiallyConsistent)
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+    }
+
+    /// Consumer: work turned up after `prepareToPark()`; stay awake.
+    func cancelPark() {
+        if !parked.exchange(false, ordering: .sequentiallyConsistent) {
+            // A producer cleared the flag first and has signalled (or is about to): take
+            // that permit so the next park really sleeps.
+            semaphore.wait()
+        }
+    }
+
+    /// Consumer: sleep until a producer calls `unpark()` (returns at once if one already did).
+    func park() {
+        semaphore.wait()
+    }
+
+    /// Producer (or closer): wake the consumer if it is parked or about to park.
+    /// Costs a fence and one load when the consumer is awake.
+    func unpark() {
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        if parked.load(ordering: .sequentiallyConsistent),
+           parked.exchange(false, ordering: .sequentiallyConsistent) {
+            semaphore.signal()
+        }
+    }
+}

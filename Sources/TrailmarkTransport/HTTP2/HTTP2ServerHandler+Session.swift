@@ -1,0 +1,212 @@
+import CNGHTTP2
+import NIOCore
+import TrailmarkWire
+
+/// nghttp2's callbacks for the server: parse headers, route, feed request bytes, serve
+/// response bytes. Nothing here calls `receive`/`send` or closes the channel.
+extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
+    func session(beginHeaders streamID: Int32) -> NGHTTP2Session.CallbackResult {
+        if stream(streamID) == nil {
+            let created = ServerStream(id: streamID)
+            streams[streamID] = created
+            lastStream = created
+        }
+        return .ok
+    }
+
+    func session(header streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> NGHTTP2Session.CallbackResult {
+        guard let stream = stream(streamID) else { return .ok }
+        guard case .pending = stream.kind else { return .ok }  // request trailers: ignored
+        // RFC 9113 §6.5.2 accounting: name + value + 32 per field.
+        stream.headerListBytes += name.count + value.count + 32
+        guard stream.headerListBytes <= Int(shared.limits.headerListBytesMax) else { return .resetStream }
+        // Hot path: known names are compared as bytes; constant values reuse literals.
+        if name.first == UInt8(ascii: ":") {
+            if HeaderBytes.equal(name, ":path") {
+                stream.path = String(decoding: value, as: UTF8.self)
+            } else if HeaderBytes.equal(name, ":method") {
+                stream.method = HeaderBytes.equal(value, "POST") ? "POST" : HeaderBytes.equal(value, "GET") ? "GET"
+                    : String(decoding: value, as: UTF8.self)
+            } else if HeaderBytes.equal(name, ":authority") {
+                stream.authority = String(decoding: value, as: UTF8.self)
+            }
+            return .ok
+        }
+        if HeaderBytes.equal(name, "content-type") {
+            let type = HeaderBytes.equal(value, "application/grpc+trailmark") ? "application/grpc+trailmark" : String(decoding: value, as: UTF8.self)
+            stream.contentType = type
+            stream.headers.addLowercased("content-type", type)
+            return .ok
+        }
+        if HeaderBytes.equal(name, "te") {
+            stream.headers.addLowercased("te", HeaderBytes.equal(value, "trailers") ? "trailers" : String(decoding: value, as: UTF8.self))
+            return .ok
+        }
+        let nameString = String(decoding: name, as: UTF8.self)
+        let valueString = String(decoding: value, as: UTF8.self)
+        switch nameString {
+        case "grpc-timeout": stream.grpcTimeout = valueString
+        case "grpc-encoding": stream.grpcEncoding = valueString
+        case "content-length": stream.contentLength = Int(valueString)
+        default: break
+        }
+        stream.headers.addLowercased(nameString, valueString)
+        return .ok
+    }
+
+    /// The stream with `id`, remembering the last one looked up (callbacks for one frame
+    /// come in a row, so this saves most dictionary lookups).
+    func stream(_ id: Int32) -> ServerStream? {
+        if let last = lastStream, last.id == id { return last }
+        let found = streams[id]
+        lastStream = found
+        return found
+    }
+
+    func session(headersComplete streamID: Int32, endStream: Bool) {
+        guard let stream = stream(streamID) else { return }
+        if case .pending = stream.kind { route(stream) }
+        if endStream { requestEnded(stream) }
+    }
+
+    func session(data streamID: Int32, bytes: UnsafeRawBufferPointer) -> NGHTTP2Session.CallbackResult {
+        guard let session else { return .ok }
+        guard let stream = stream(streamID) else {
+            session.consumeConnection(bytes: bytes.count)
+            return .ok
+        }
+        switch stream.kind {
+        case .rpc(let handler):
+            receiveRPCData(stream, handler: handler, bytes: bytes)
+        case .http(let route):
+            session.consume(streamID: streamID, bytes: bytes.count)
+            if stream.body.count + bytes.count > route.bodyBytesMax {
+                respondPayloadTooLarge(stream, limit: route.bodyBytesMax)
+            } else {
+                stream.body.append(contentsOf: bytes)
+            }
+        case .pending, .answered:
+            session.consume(streamID: streamID, bytes: bytes.count)
+        }
+        return .ok
+    }
+
+    func session(dataEndStream streamID: Int32) {
+        guard let stream = stream(streamID) else { return }
+        requestEnded(stream)
+    }
+
+    func session(streamClosed streamID: Int32, errorCode: UInt32) {
+        if lastStream?.id == streamID { lastStream = nil }
+        guard let stream = streams.removeValue(forKey: streamID) else { return }
+        if stream.owedWindowBytes > 0 { session?.consumeConnection(bytes: stream.owedWindowBytes) }
+        let reason = errorCode == NGHTTP2_NO_ERROR.rawValue
+            ? RPCError(.cancelled, "the stream closed")
+            : RPCError(.cancelled, "the peer reset the stream (error code \(errorCode))")
+        stream.tearDown(reason: reason)
+    }
+
+    func session(readData streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> NGHTTP2Session.DataRead {
+        guard let stream = stream(streamID) else { return .bytes(count: 0, endOfBody: true, trailers: nil) }
+        let count = min(buffer.count, stream.outbound.readableBytes)
+        if count > 0 {
+            stream.outbound.withUnsafeReadableBytes { source in
+                buffer.baseAddress!.copyMemory(from: source.baseAddress!, byteCount: count)  // both non-empty here
+            }
+            stream.outbound.moveReaderIndex(forwardBy: count)
+            if stream.outbound.readableBytes == 0 { stream.outbound.clear() }
+            wakeWritersIfDrained(stream)
+        }
+        if stream.outbound.readableBytes == 0 && stream.outboundEnded {
+            return .bytes(count: count, endOfBody: true, trailers: stream.trailers)
+        }
+        if count == 0 {
+            stream.dataDeferred = true
+            return .deferred
+        }
+        return .bytes(count: count, endOfBody: false, trailers: nil)
+    }
+
+    func session(goAway lastStreamID: Int32, errorCode: UInt32) {}
+
+    func sessionControlFrameReceived() -> NGHTTP2Session.CallbackResult {
+        guard budget.admit() else {
+            shared.logger.warning("too many PING/SETTINGS frames", metadata: ["peer": "\(peer)"])
+            session?.terminate(errorCode: NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
+            return .ok
+        }
+        return .ok
+    }
+
+    // MARK: Routing
+
+    /// Decides what a stream is once its request headers are complete.
+    private func route(_ stream: ServerStream) {
+        let path = stream.path
+        let isGRPC = stream.contentType.map(Self.isGRPCContentType) ?? false
+        let handler = shared.router.rpcHandler(for: path)
+        if handler != nil || (stream.contentType?.hasPrefix("application/grpc") ?? false) {
+            guard isGRPC else {
+                respondHTTP(stream, .error(415, "unsupported_media_type", "RPC paths take content-type application/grpc+trailmark"))
+                return
+            }
+            guard let handler else {
+                respondRPCError(stream, RPCError(.unimplemented, "unknown method \(path)"))
+                return
+            }
+            guard stream.method == "POST" else {
+                respondHTTP(stream, .error(405, "method_not_allowed", "RPCs use POST"))
+                return
+            }
+            if let encoding = stream.grpcEncoding, encoding != "identity" {
+                respondRPCError(stream, RPCError(.unimplemented, "grpc-encoding \(encoding) is not supported",
+                                                 trailers: ["grpc-accept-encoding": "identity"]))
+                return
+            }
+            startRPCStream(stream, handler: handler)
+            return
+        }
+        let (routePath, _) = Self.splitQuery(path)
+        switch shared.router.httpRoute(method: stream.method, path: routePath) {
+        case .route(let route):
+            if let length = stream.contentLength, length > route.bodyBytesMax {
+                respondPayloadTooLarge(stream, limit: route.bodyBytesMax)
+            } else {
+                stream.kind = .http(route)
+            }
+        case .notFound:
+            respondHTTP(stream, .error(404, "not_found", "no route for \(stream.method) \(routePath)"))
+        case .methodNotAllowed:
+            respondHTTP(stream, .error(405, "method_not_allowed", "\(stream.method) is not allowed on \(routePath)"))
+        }
+    }
+
+    private func requestEnded(_ stream: ServerStream) {
+        guard !stream.requestEnded else { return }
+        stream.requestEnded = true
+        switch stream.kind {
+        case .rpc(let handler): rpcRequestEnded(stream, handler: handler)
+        case .http(let route): startHTTP(stream, route: route)
+        case .pending, .answered: break
+        }
+    }
+
+    /// `application/grpc+trailmark`, optionally with parameters.
+    static func isGRPCContentType(_ value: String) -> Bool {
+        value == "application/grpc+trailmark" || value.hasPrefix("application/grpc+trailmark;")
+    }
+
+    static func splitQuery(_ target: String) -> (path: String, query: String) {
+        guard let mark = target.firstIndex(of: "?") else { return (target, "") }
+        return (String(target[..<mark]), String(target[target.index(after: mark)...]))
+    }
+}
+
+/// Byte comparisons of header names/values against ASCII literals (no String creation).
+enum HeaderBytes {
+    @inline(__always)
+    static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+        guard bytes.count == literal.utf8CodeUnitCount else { return false }
+        return UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount).elementsEqual(bytes)
+    }
+}

@@ -1,0 +1,76 @@
+/// `EventBatch`, `StoredEventBatch` and `BatchAck` (`Proto/trailmark.tmidl`):
+///
+///     message EventBatch       { EventColumns events = 1; optional sint64 sent_at = 2;
+///                                optional uint64 batch_id = 3; }
+///     message StoredEventBatch { string project = 1; EventColumns events = 2; }
+///     message BatchAck         { optional uint64 batch_id = 1; uint32 accepted = 2;
+///                                uint32 duplicates = 3; repeated string event_ids = 4; }
+extension EventBatch: WireMessage {
+    public init(decoding r: inout WireReader) throws(WireError) {
+        self.init(events: [])
+        let countMax = r.limits.batchEventsMax
+        while let f = try r.nextField() {
+            switch f.number {
+            case 1:
+                events = try r.readMessage(f, "events") { (r: inout WireReader) throws(WireError) in
+                    try EventColumnsDecoder.decode(&r, countMax: countMax, wantUsers: false).events
+                }
+            case 2: sentAt = try r.readSInt64(f, "sent_at")
+            case 3: batchID = try r.readUInt64(f, "batch_id")
+            default: try r.skip(f)
+            }
+        }
+    }
+
+    public func encode(into w: inout WireWriter) {
+        w.writeMessage(1, omitIfEmpty: true) { w in EventColumns.encode(events, into: &w) }
+        if let sentAt { w.writeSInt64(2, sentAt) }
+        if let batchID { w.writeUInt64(3, batchID) }
+    }
+}
+
+extension StoredEventBatch: WireMessage {
+    public init(decoding r: inout WireReader) throws(WireError) {
+        self.init(project: "", events: [])
+        let countMax = r.limits.batchEventsMax
+        while let f = try r.nextField() {
+            switch f.number {
+            case 1: project = try r.readString(f, "project", maxBytes: r.limits.stringBytesMax)
+            case 2:
+                events = try r.readMessage(f, "events") { (r: inout WireReader) throws(WireError) in
+                    try EventColumnsDecoder.decode(&r, countMax: countMax, wantUsers: false).events
+                }
+            default: try r.skip(f)
+            }
+        }
+    }
+
+    public func encode(into w: inout WireWriter) {
+        if !project.isEmpty { w.writeString(1, project) }
+        w.writeMessage(2, omitIfEmpty: true) { w in EventColumns.encode(events, into: &w) }
+    }
+}
+
+extension BatchAck: WireMessage {
+    public init(decoding r: inout WireReader) throws(WireError) {
+        self.init(accepted: 0, duplicates: 0)
+        while let f = try r.nextField() {
+            switch f.number {
+            case 1: batchID = try r.readUInt64(f, "batch_id")
+            case 2: accepted = try r.readUInt32(f, "accepted")
+            case 3: duplicates = try r.readUInt32(f, "duplicates")
+            case 4:
+                try r.checkCount(eventIDs.count, r.limits.batchEventsMax, "event_ids")
+                eventIDs.append(try r.readString(f, "event_ids", maxBytes: r.limits.eventIDBytesMax))
+            default: try r.skip(f)
+            }
+        }
+    }
+
+    public func encode(into w: inout WireWriter) {
+        if let batchID { w.writeUInt64(1, batchID) }
+        if accepted != 0 { w.writeUInt64(2, UInt64(accepted)) }
+        if duplicates != 0 { w.writeUInt64(3, UInt64(duplicates)) }
+        for id in eventIDs { w.writeString(4, id) }
+    }
+}

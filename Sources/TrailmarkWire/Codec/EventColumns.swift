@@ -1,0 +1,229 @@
+/// The columnar event block (`Proto/WIRE.md` § 6), the body of `EventBatch.events`,
+/// `StoredEventBatch.events`, `EventsPage.rows` and `UserResult.prelogin`.
+///
+/// Every string of the block is stored once in a per-block dictionary and referenced by
+/// index; timestamps, received times and seqs are zigzag deltas from the previous present
+/// value; optional scalars use presence bitmaps; optional strings use nullable references
+/// (`0` = absent, `k` = dictionary entry `k - 1`); properties are a per-event count plus
+/// key and typed-value columns.
+enum EventColumns {
+    /// Field numbers of `message EventColumns` (WIRE.md § 6.1).
+    enum Field {
+        static let dictionary = 1
+        static let count = 2
+        static let name = 3
+        static let anonymousID = 4
+        static let userID = 5
+        static let timestamp = 6
+        static let timestampPresent = 7
+        static let sessionID = 8
+        static let eventID = 9
+        static let url = 10
+        static let path = 11
+        static let referrer = 12
+        static let propertyCount = 13
+        static let propertyKey = 14
+        static let propertyValue = 15
+        static let receivedAt = 16
+        static let receivedAtPresent = 17
+        static let source = 18
+        static let medium = 19
+        static let campaign = 20
+        static let sourceRule = 21
+        static let sourceConfidence = 22
+        static let seq = 23
+        static let seqPresent = 24
+        static let user = 25
+        /// Highest field number of the block (for the decoder's slot table).
+        static let last = 25
+    }
+
+    /// Kind byte of a property value in the `property_value` column (WIRE.md § 6.4).
+    enum ValueKind {
+        static let null: UInt8 = 0
+        static let boolFalse: UInt8 = 1
+        static let boolTrue: UInt8 = 2
+        static let int: UInt8 = 3
+        static let double: UInt8 = 4
+        static let string: UInt8 = 5
+    }
+
+    /// Writes the fields of an `EventColumns` message for `events` (and, for query rows,
+    /// each row's stitched `users`, same count as `events`).
+    static func encode(_ events: [Event], users: [String?]? = nil, into w: inout WireWriter) {
+        precondition(users == nil || users!.count == events.count, "one stitched user per row")  // `!` guarded by `users == nil ||`
+        guard !events.isEmpty else { return }
+        var e = EventColumnsEncoder(count: events.count)
+        for (i, event) in events.enumerated() { e.add(event, user: users?[i], index: i) }
+        e.finish(into: &w)
+    }
+}
+
+/// Accumulates the columns of one block; `finish` writes them in field order.
+/// Interning order is row-major (WIRE.md § 6.2), so the dictionary — and thus the whole
+/// encoding — is a function of the events alone.
+struct EventColumnsEncoder {
+    private let count: Int
+    private var dictionary: StringInterner
+    private var name, anonymousID, userID, sessionID, eventID, url, path, referrer: WireWriter
+    private var propertyCount, propertyKey, propertyValue: WireWriter
+    private var source, medium, campaign, sourceRule, sourceConfidence, user: WireWriter
+    private var timestamp, receivedAt, seq: DeltaColumn
+    private var anyUserID = false, anySession = false, anyEventID = false, anyURL = false
+    private var anyPath = false, anyReferrer = false, anyCampaign = false, anyUser = false
+    private var propertiesTotal = 0, attributed = 0
+
+    init(count: Int) {
+        self.count = count
+        dictionary = StringInterner(expectedStrings: count * 4)
+        name = WireWriter(capacity: count * 2)
+        anonymousID = WireWriter(capacity: count * 2)
+        userID = WireWriter(capacity: count)
+        sessionID = WireWriter(capacity: count)
+        eventID = WireWriter(capacity: count * 2)
+        url = WireWriter(capacity: count)
+        path = WireWriter(capacity: count)
+        referrer = WireWriter(capacity: count)
+        propertyCount = WireWriter(capacity: count)
+        propertyKey = WireWriter(capacity: count * 2)
+        propertyValue = WireWriter(capacity: count * 4)
+        source = WireWriter(capacity: 0)
+        medium = WireWriter(capacity: 0)
+        campaign = WireWriter(capacity: 0)
+        sourceRule = WireWriter(capacity: 0)
+        sourceConfidence = WireWriter(capacity: 0)
+        user = WireWriter(capacity: 0)
+        timestamp = DeltaColumn(count: count)
+        receivedAt = DeltaColumn(count: count)
+        seq = DeltaColumn(count: count)
+    }
+
+    private mutating func intern(_ s: String) -> UInt64 { dictionary.intern(s) }
+
+    /// A nullable reference: 0 for `nil`, else the dictionary index plus one.
+    private mutating func nullable(_ s: String?) -> UInt64 {
+        guard let s else { return 0 }
+        return intern(s) + 1
+    }
+
+    mutating func add(_ e: Event, user stitched: String?, index: Int) {
+        name.appendVarint(intern(e.event))
+        anonymousID.appendVarint(intern(e.anonymousID))
+        let userIDRef = nullable(e.userID)
+        userID.appendVarint(userIDRef)
+        if userIDRef != 0 { anyUserID = true }
+        timestamp.append(e.timestamp, index: index)
+        let sessionIDRef = nullable(e.sessionID)
+        sessionID.appendVarint(sessionIDRef)
+        if sessionIDRef != 0 { anySession = true }
+        let eventIDRef = nullable(e.eventID)
+        eventID.appendVarint(eventIDRef)
+        if eventIDRef != 0 { anyEventID = true }
+        let urlRef = nullable(e.url)
+        url.appendVarint(urlRef)
+        if urlRef != 0 { anyURL = true }
+        let pathRef = nullable(e.path)
+        path.appendVarint(pathRef)
+        if pathRef != 0 { anyPath = true }
+        let referrerRef = nullable(e.referrer)
+        referrer.appendVarint(referrerRef)
+        if referrerRef != 0 { anyReferrer = true }
+        propertyCount.appendVarint(UInt64(e.properties.count))
+        propertiesTotal += e.properties.count
+        for p in e.properties.entries {
+            propertyKey.appendVarint(intern(p.key))
+            switch p.value {
+            case .null: propertyValue.appendByte(EventColumns.ValueKind.null)
+            case .bool(let b): propertyValue.appendByte(b ? EventColumns.ValueKind.boolTrue : EventColumns.ValueKind.boolFalse)
+            case .int(let i):
+                propertyValue.appendByte(EventColumns.ValueKind.int)
+                propertyValue.appendVarint(zigzagEncode(i))
+            case .double(let d):
+                propertyValue.appendByte(EventColumns.ValueKind.double)
+                propertyValue.appendFixed64(d.bitPattern)
+            case .string(let s):
+                propertyValue.appendByte(EventColumns.ValueKind.string)
+                propertyValue.appendVarint(intern(s))
+            }
+        }
+        receivedAt.append(e.receivedAt, index: index)
+        if let a = e.attribution {
+            attributed += 1
+            source.appendVarint(intern(a.source) + 1)
+            medium.appendVarint(intern(a.medium))
+            let campaignRef = nullable(a.campaign)
+            campaign.appendVarint(campaignRef)
+            if campaignRef != 0 { anyCampaign = true }
+            sourceRule.appendVarint(intern(a.rule))
+            sourceConfidence.appendVarint(UInt64(a.confidence.rawValue))
+        } else {
+            source.appendByte(0)
+        }
+        seq.append(e.seq.map { Int64(bitPattern: $0) }, index: index)
+        let userRef = nullable(stitched)
+        user.appendVarint(userRef)
+        if userRef != 0 { anyUser = true }
+    }
+
+    /// Writes the block's fields in ascending order, omitting what WIRE.md § 6.3 omits.
+    mutating func finish(into w: inout WireWriter) {
+        typealias F = EventColumns.Field
+        w.writeBytes(F.dictionary, dictionary.dictionary.bytes)
+        w.writeUInt64(F.count, UInt64(count))
+        w.writeBytes(F.name, name.bytes)
+        w.writeBytes(F.anonymousID, anonymousID.bytes)
+        if anyUserID { w.writeBytes(F.userID, userID.bytes) }
+        timestamp.write(values: F.timestamp, present: F.timestampPresent, into: &w)
+        if anySession { w.writeBytes(F.sessionID, sessionID.bytes) }
+        if anyEventID { w.writeBytes(F.eventID, eventID.bytes) }
+        if anyURL { w.writeBytes(F.url, url.bytes) }
+        if anyPath { w.writeBytes(F.path, path.bytes) }
+        if anyReferrer { w.writeBytes(F.referrer, referrer.bytes) }
+        if propertiesTotal > 0 {
+            w.writeBytes(F.propertyCount, propertyCount.bytes)
+            w.writeBytes(F.propertyKey, propertyKey.bytes)
+            w.writeBytes(F.propertyValue, propertyValue.bytes)
+        }
+        receivedAt.write(values: F.receivedAt, present: F.receivedAtPresent, into: &w)
+        if attributed > 0 {
+            w.writeBytes(F.source, source.bytes)
+            w.writeBytes(F.medium, medium.bytes)
+            if anyCampaign { w.writeBytes(F.campaign, campaign.bytes) }
+            w.writeBytes(F.sourceRule, sourceRule.bytes)
+            w.writeBytes(F.sourceConfidence, sourceConfidence.bytes)
+        }
+        seq.write(values: F.seq, present: F.seqPresent, into: &w)
+        if anyUser { w.writeBytes(F.user, user.bytes) }
+    }
+}
+
+/// An optional 64-bit column: zigzag deltas of the present values (from 0 for the first)
+/// plus a presence bitmap (bit `i % 8` of byte `i / 8` set when event `i` has a value).
+struct DeltaColumn {
+    private var values: WireWriter
+    private var bitmap: [UInt8]
+    private var present = 0
+    private var previous: Int64 = 0
+    private let count: Int
+
+    init(count: Int) {
+        self.count = count
+        values = WireWriter(capacity: count * 2)
+        bitmap = [UInt8](repeating: 0, count: (count + 7) / 8)
+    }
+
+    mutating func append(_ value: Int64?, index: Int) {
+        guard let value else { return }
+        values.appendVarint(zigzagEncode(value &- previous))
+        previous = value
+        present += 1
+        bitmap[index >> 3] |= 1 << UInt8(index & 7)
+    }
+
+    /// Values only when every event has one; nothing when none has; both otherwise.
+    func write(values valuesField: Int, present presentField: Int, into w: inout WireWriter) {
+        guard present > 0 else { return }
+        w.writeBytes(valuesField, values.bytes)
+        if present < count { w.writeBytes(presentField, bitmap) }
+    }
+}

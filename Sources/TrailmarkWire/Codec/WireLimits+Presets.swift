@@ -1,0 +1,16 @@
+extension WireLimits {
+    /// Limits for decoding the server's own log records (`StoredEventBatch`, …) on replay.
+    ///
+    /// A record holds whatever the ingest side accepted under its configured limits, which
+    /// may be above the defaults (`--batch-events-max`); replay must never reject it. Counts
+    /// are bounded by the seq layout instead (`StoredEventBatch.eventSeq`: fewer than 2^20
+    /// events per record) and the size by the 4-byte length of a record. String and
+    /// property limits stay as they are: ingest enforced them.
+    public static let logRecords: WireLimits = {
+        var limits = WireLimits()
+        limits.messageBytesMax = Int(UInt32.max)
+        limits.batchEventsMax = (1 << 20) - 1
+        limits.batchIdentifiesMax = (1 << 20) - 1
+        return limits
+    }()
+}

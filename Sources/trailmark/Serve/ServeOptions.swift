@@ -1,0 +1,42 @@
+import ArgumentParser
+import TrailmarkTransport
+
+/// The options of `trailmark serve`, reusable by other subcommands that start a server.
+struct ServeOptions: ParsableArguments {
+    @Option(name: .long, help: "Data directory (segments, keys, generated TLS certificates).")
+    var data: String = "./data"
+
+    @Option(name: .long, help: "Address to listen on.")
+    var host: String = "0.0.0.0"
+
+    @Option(name: .long, help: "TCP port.")
+    var port: Int = 8443
+
+    @Flag(name: .long, help: "Serve h2c (prior knowledge) and HTTP/1.1 without TLS, for use behind a TLS proxy or on loopback.")
+    var plaintext: Bool = false
+
+    @Option(name: .long, help: "PEM certificate chain (leaf first); reloaded on SIGHUP. Default: a generated development certificate.")
+    var cert: String?
+
+    @Option(name: .long, help: "PEM private key for --cert.")
+    var key: String?
+
+    func validate() throws {
+        guard (1...65_535).contains(port) || port == 0 else { throw ValidationError("--port must be 0...65535, got \(port)") }
+        guard (cert == nil) == (key == nil) else { throw ValidationError("--cert and --key go together") }
+        guard !(plaintext && cert != nil) else { throw ValidationError("--plaintext cannot be combined with --cert/--key") }
+    }
+
+    /// The transport configuration these options describe.
+    var serverConfiguration: TransportServerConfiguration {
+        let security: TransportServerConfiguration.Security
+        if plaintext {
+            security = .plaintext
+        } else if let cert, let key {
+            security = .certificateFiles(chain: cert, privateKey: key)
+        } else {
+            security = .developmentCertificate(dataDirectory: data)
+        }
+        return TransportServerConfiguration(host: host, port: port, security: security)
+    }
+}

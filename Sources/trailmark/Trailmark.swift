@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `trailmark` executable: `serve` for now; the services add more subcommands.
+@main
+struct Trailmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trailmark",
+        abstract: "Self-hosted product-analytics event service.",
+        subcommands: [ServeCommand.self, KeysCommand.self],
+        defaultSubcommand: ServeCommand.self)
+}

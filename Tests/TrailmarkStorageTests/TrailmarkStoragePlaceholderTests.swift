@@ -1,6 +1,0 @@
-import Testing
-@testable import TrailmarkStorage
-
-@Test func moduleLinks() {
-    #expect(TrailmarkStorageModule.name == "TrailmarkStorage")
-}

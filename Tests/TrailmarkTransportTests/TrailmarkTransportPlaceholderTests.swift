@@ -1,6 +1,0 @@
-import Testing
-@testable import TrailmarkTransport
-
-@Test func moduleLinks() {
-    #expect(TrailmarkTransportModule.name == "TrailmarkTransport")
-}
