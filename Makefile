@@ -5,7 +5,7 @@ SWIFT ?= swift
 DATA ?= ./data
 PORT ?= 8443
 
-.PHONY: help deps build release run test test-swift test-codec test-transport test-e2e test-storage-tsan bench fuzz crash security load clean
+.PHONY: help deps build release run test test-swift test-codec test-transport test-e2e test-storage-tsan bench fuzz crash security load clean bench-engine
 
 help:
 	@echo "make run    install what is missing, build, start the server"
@@ -42,7 +42,7 @@ test-swift:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-bench: deps bench-transport-anchor
+bench: deps bench-transport-anchor .venv/bin/python
 	$(SWIFT) build -c release --product TrailmarkBench
 	$(SWIFT) build -c release --product trailmark
 	.build/release/TrailmarkBench $(SUITES)
@@ -92,3 +92,14 @@ security: deps
 # package and scratch path so the product never depends on grpc-swift.
 bench-transport-anchor: deps
 	$(SWIFT) build -c release --package-path Benchmarks/GRPCSwiftEcho --scratch-path .build-grpc-echo
+
+# --- engine ---
+# The DuckDB anchor of the engine benchmark (Benchmarks/duckdb/funnel_bench.py) runs in a
+# virtual environment; TRAILMARK_BENCH_10M=1 adds the 10M-event run.
+.venv/bin/python:
+	/usr/bin/python3 -m venv .venv
+	.venv/bin/pip install -q duckdb
+
+bench-engine: deps .venv/bin/python
+	$(SWIFT) build -c release --product TrailmarkBench
+	.build/release/TrailmarkBench engine

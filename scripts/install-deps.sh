@@ -16,6 +16,7 @@ packages=(
   procps           # ps/pkill for the process tests
   testssl.sh       # make security: TLS configuration scan (transport)
   openssl          # s_client protocol probes (transport)
+  python3-venv     # the engine benchmark's DuckDB anchor runs in a venv
 )
 
 missing=()

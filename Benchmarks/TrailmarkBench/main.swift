@@ -9,6 +9,7 @@ let suites: [(name: String, run: () async throws -> BenchTable)] = [
     ("storage", StorageBench.run),
     ("services", ServicesBench.run),
     ("ingest", IngestBench.run),
+    ("engine", EngineBench.run),
 ]
 
 let requested = Set(CommandLine.arguments.dropFirst())

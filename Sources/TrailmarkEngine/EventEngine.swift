@@ -40,6 +40,12 @@ public final class EventEngine: Sendable {
         projects.withLock { $0[project] }
     }
 
+    /// Sizes the project's `event_id` set for about `events` ids, so replaying a log of
+    /// known size never rehashes it (call before replay; a hint, never a limit).
+    public func reserve(project: String, events: Int) {
+        store(project).state.withLock { $0.eventIDs.reserve(additional: max(0, events - $0.eventIDs.count)) }
+    }
+
     /// Adds the events of log record `recordSeq`; event `i` gets `seq = recordSeq << 20 | i`.
     @discardableResult
     public func ingest(_ batch: StoredEventBatch, recordSeq: UInt64) -> IngestCounts {

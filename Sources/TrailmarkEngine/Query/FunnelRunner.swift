@@ -20,12 +20,33 @@ struct FunnelRunner {
     static let sessionGapMicros: Int64 = 30 * 60 * 1_000_000
 
     private final class GroupAccumulator {
+        let key: FunnelResult.GroupKey
         var reached: [UInt64]
         var times: [Int64] = []
         /// Experiments: per exposed unit, its count (0/1, or sessions) per step.
         var unitCounts: [[Double]] = []
 
-        init(steps: Int) { reached = Array(repeating: 0, count: steps) }
+        init(key: FunnelResult.GroupKey, steps: Int) {
+            self.key = key
+            reached = Array(repeating: 0, count: steps)
+        }
+    }
+
+    /// Accumulators by group, with cheap indexes for the keys met per unit.
+    private struct Groups {
+        var all: [GroupAccumulator] = []
+        var byKey: [FunnelResult.GroupKey: Int] = [:]
+        /// First-touch breakdown: attribution id → group index (-1 unknown yet).
+        var byAttribution: [Int] = []
+        let steps: Int
+
+        mutating func accumulator(_ key: FunnelResult.GroupKey) -> GroupAccumulator {
+            if let i = byKey[key] { return all[i] }
+            let acc = GroupAccumulator(key: key, steps: steps)
+            byKey[key] = all.count
+            all.append(acc)
+            return acc
+        }
     }
 
     func run() -> FunnelResult {
@@ -38,108 +59,152 @@ struct FunnelRunner {
             if let id = nameID(step.event) { nameMask[Int(id)] |= 1 << UInt32(k) }
             if !step.filters.isEmpty { filteredMask |= 1 << UInt32(k) }
         }
-        let keepAll = plan.count == .sessions
-        let needFirstTouch = plan.breakdown == .firstTouch
+        // Sessions depend on gaps between all events; first touch on the earliest of all.
+        let keepAll = plan.count == .sessions || plan.breakdown == .firstTouch
         let unitSpace = snap.unitSpace
-        var firstRow = needFirstTouch ? Array(repeating: Int32(-1), count: unitSpace) : []
+
+        // Pass 1 (sequential over the columns): the rows that matter, with their unit.
         var keptRows: [Int32] = []
         var keptUnits: [Int32] = []
+        var keptNames: [UInt32] = []
         var perUnit = Array(repeating: Int32(0), count: unitSpace + 1)
-
-        for row in 0..<snap.rowCount {
-            let t = snap.timestamp[row]
-            guard t >= plan.from && t < plan.to else { continue }
-            let nm = snap.name[row]
-            let relevant = keepAll || nameMask[Int(nm)] != 0 || nm == exposureNameID
-            guard relevant || needFirstTouch, let unit = snap.unitID(row, kind: plan.unit) else { continue }
-            if needFirstTouch {
-                let f = firstRow[unit]
-                if f < 0 || snap.precedes(row, Int(f)) { firstRow[unit] = Int32(row) }
-            }
-            if relevant {
+        var users = SparseColumnCursor(snap.user)
+        snap.timestamp.forEachChunk(in: 0..<snap.rowCount) { buffer, start in
+            for i in 0..<buffer.count {
+                let t = buffer[i]
+                guard t >= plan.from && t < plan.to else { continue }
+                let row = start + i
+                let nm = snap.name[row]
+                guard keepAll || nameMask[Int(nm)] != 0 || nm == exposureNameID,
+                    let unit = snap.unitID(row, kind: plan.unit, rowUser: users.value(at: row))
+                else { continue }
                 keptRows.append(Int32(row))
                 keptUnits.append(Int32(unit))
+                keptNames.append(nm)
                 perUnit[unit + 1] += 1
             }
         }
-        // Counting sort by unit (stable: rows stay in ingest order within a unit).
+        // Counting sort by unit (stable: row order within a unit), copying what the walk
+        // reads so the per-unit work touches contiguous memory only.
         for u in 0..<unitSpace { perUnit[u + 1] += perUnit[u] }
         var cursor = perUnit
-        var byUnit = Array(repeating: Int32(0), count: keptRows.count)
+        var sortedRows = Array(repeating: Int32(0), count: keptRows.count)
+        var sortedTimes = Array(repeating: Int64(0), count: keptRows.count)
+        var sortedNames = Array(repeating: UInt32(0), count: keptRows.count)
         for (i, u) in keptUnits.enumerated() {
-            byUnit[Int(cursor[Int(u)])] = keptRows[i]
+            let at = Int(cursor[Int(u)])
+            let row = keptRows[i]
+            sortedRows[at] = row
+            sortedTimes[at] = snap.timestamp[Int(row)]
+            sortedNames[at] = keptNames[i]
             cursor[Int(u)] += 1
         }
         keptRows = []
         keptUnits = []
+        keptNames = []
+        cursor = []
 
         let walk = FunnelWalk(windows: plan.windows, window: plan.window, strict: plan.strict, allowance: plan.allowance, stepCount: n)
-        var groups: [FunnelResult.GroupKey: GroupAccumulator] = [:]
-        if plan.breakdown == nil && plan.experiment == nil { groups[.all] = GroupAccumulator(steps: n) }
+        var groups = Groups(steps: n)
+        if plan.breakdown == nil && plan.experiment == nil { _ = groups.accumulator(.all) }
+        if plan.breakdown == .firstTouch { groups.byAttribution = Array(repeating: -1, count: snap.attributions.count) }
 
         var rows: [Int] = []
+        var times: [Int64] = []
+        var masks: [UInt32] = []
+        var used: [Int] = []
+        var counts = Array(repeating: 0.0, count: n)
         for unit in 0..<unitSpace {
             let lo = Int(perUnit[unit]), hi = Int(perUnit[unit + 1])
             if lo == hi { continue }
             rows.removeAll(keepingCapacity: true)
-            for i in lo..<hi { rows.append(Int(byUnit[i])) }
-            if !isSorted(rows) { rows.sort { snap.precedes($0, $1) } }
-
-            var experimentGroup: FunnelResult.GroupKey?
+            times.removeAll(keepingCapacity: true)
+            masks.removeAll(keepingCapacity: true)
+            var sorted = true
+            for i in lo..<hi {
+                rows.append(Int(sortedRows[i]))
+                times.append(sortedTimes[i])
+                masks.append(nameMask[Int(sortedNames[i])])
+                if i > lo && (sortedTimes[i] < sortedTimes[i - 1] || (sortedTimes[i] == sortedTimes[i - 1] && !snap.seqAscending)) { sorted = false }
+            }
+            if !sorted {
+                rows.sort { snap.precedes($0, $1) }
+                times = rows.map { snap.timestamp[$0] }
+                masks = rows.map { nameMask[Int(snap.name[$0])] }
+            }
+            // §2 order holds from here on.
+            var begin = 0
+            var experimentKey: FunnelResult.GroupKey?
             var exposureRow: Int?
             if let experiment = plan.experiment, let exposureNameID {
                 guard let (row, group) = firstExposure(rows, experiment: experiment.name, exposureNameID: exposureNameID) else { continue }
                 let t0 = snap.timestamp[row]
-                rows.removeAll { snap.timestamp[$0] < t0 }
-                experimentGroup = .experimentGroup(group)
+                while times[begin] < t0 { begin += 1 }  // the exposure itself has t0, so this stops
+                experimentKey = .experimentGroup(group)
                 exposureRow = row
             }
-
-            func masks(_ rows: [Int]) -> [UInt32] {
-                rows.map { row in
-                    var m = nameMask[Int(snap.name[row])]
-                    if m & filteredMask != 0 { m = applyFilters(row: row, mask: m, filtered: filteredMask) }
-                    return m
+            let earliestRow = rows[0]
+            if filteredMask != 0 {
+                for i in 0..<rows.count where masks[i] & filteredMask != 0 {
+                    masks[i] = applyFilters(row: rows[i], mask: masks[i], filtered: filteredMask)
                 }
             }
-            func key(stepOneRow: Int) -> FunnelResult.GroupKey {
-                if let experimentGroup { return experimentGroup }
+
+            func accumulator(stepOneRow: Int) -> GroupAccumulator {
+                if let experimentKey { return groups.accumulator(experimentKey) }
                 switch plan.breakdown {
-                case nil: return .all
-                case .property(let name): return .property(snap.properties(stepOneRow)[name] ?? .null)
+                case nil: return groups.all[0]
+                case .property(let name): return groups.accumulator(.property(snap.properties(stepOneRow)[name] ?? .null))
                 case .firstTouch:
-                    let a = snap.attributions[Int(snap.attribution[Int(firstRow[unit])])]
-                    return .firstTouch(source: a.source, medium: a.medium)
+                    let attr = Int(snap.attribution[earliestRow])
+                    let g = groups.byAttribution[attr]
+                    if g >= 0 { return groups.all[g] }
+                    let a = snap.attributions[attr]
+                    let acc = groups.accumulator(.firstTouch(source: a.source, medium: a.medium))
+                    groups.byAttribution[attr] = groups.byKey[acc.key] ?? -1
+                    return acc
                 }
-            }
-            func accumulator(_ k: FunnelResult.GroupKey) -> GroupAccumulator {
-                if let acc = groups[k] { return acc }
-                let acc = GroupAccumulator(steps: n)
-                groups[k] = acc
-                return acc
             }
 
-            var counts = Array(repeating: 0.0, count: n)
-            let sequences = plan.count == .sessions ? sessions(rows) : [rows]
-            for sequence in sequences {
-                let forced = plan.exposureFirst ? sequence.firstIndex(of: exposureRow ?? -1) : nil
-                let outcome = walk.run(timestamps: sequence.map { snap.timestamp[$0] }, masks: masks(sequence), firstIndex: forced)
-                guard outcome.depth > 0 else { continue }
-                let acc = accumulator(key(stepOneRow: sequence[outcome.firstIndex]))
-                for k in 0..<outcome.depth {
-                    acc.reached[k] += 1
-                    counts[k] += 1
+            for k in 0..<n { counts[k] = 0 }
+            if plan.count == .units {
+                let forced = plan.exposureFirst ? rows[begin...].firstIndex(of: exposureRow ?? -1).map { $0 - begin } : nil
+                let outcome = times[begin...].withUnsafeBufferPointer { t in
+                    masks[begin...].withUnsafeBufferPointer { m in walk.run(timestamps: t, masks: m, firstIndex: forced, used: &used) }
                 }
-                if outcome.depth == n { acc.times.append(outcome.lastTime - outcome.firstTime) }
+                if outcome.depth > 0 {
+                    let acc = accumulator(stepOneRow: rows[begin + outcome.firstIndex])
+                    for k in 0..<outcome.depth {
+                        acc.reached[k] += 1
+                        counts[k] += 1
+                    }
+                    if outcome.depth == n { acc.times.append(outcome.lastTime - outcome.firstTime) }
+                }
+            } else {
+                // Sessions: positions (into rows/times/masks) of each session's events.
+                for session in sessions(Array(rows[begin...])) {
+                    let t = session.map { times[begin + $0] }
+                    let m = session.map { masks[begin + $0] }
+                    let outcome = t.withUnsafeBufferPointer { tb in
+                        m.withUnsafeBufferPointer { mb in walk.run(timestamps: tb, masks: mb, firstIndex: nil, used: &used) }
+                    }
+                    guard outcome.depth > 0 else { continue }
+                    let acc = accumulator(stepOneRow: rows[begin + session[outcome.firstIndex]])
+                    for k in 0..<outcome.depth {
+                        acc.reached[k] += 1
+                        counts[k] += 1
+                    }
+                    if outcome.depth == n { acc.times.append(outcome.lastTime - outcome.firstTime) }
+                }
             }
-            if let experimentGroup { accumulator(experimentGroup).unitCounts.append(counts) }
+            if let experimentKey { groups.accumulator(experimentKey).unitCounts.append(counts) }
         }
-        return result(groups)
+        return result(groups.all)
     }
 
-    private func result(_ groups: [FunnelResult.GroupKey: GroupAccumulator]) -> FunnelResult {
+    private func result(_ groups: [GroupAccumulator]) -> FunnelResult {
         let n = plan.stepCount
-        let sorted = groups.map { (key: $0.key, text: $0.key.jsonText, acc: $0.value) }.sorted { utf8Less($0.text, $1.text) }
+        let sorted = groups.map { (key: $0.key, text: $0.key.jsonText, acc: $0) }.sorted { utf8Less($0.text, $1.text) }
         var out: [FunnelResult.Group] = []
         for g in sorted {
             let r = g.acc.reached
@@ -157,7 +222,7 @@ struct FunnelRunner {
                 )
             )
         }
-        guard let experiment = plan.experiment, let control = groups[.experimentGroup(experiment.control)] else {
+        guard let experiment = plan.experiment, let control = groups.first(where: { $0.key == .experimentGroup(experiment.control) }) else {
             return FunnelResult(groups: out)
         }
         func rates(_ acc: GroupAccumulator) -> [(stepwise: (rate: Double?, variance: Double?), overall: (rate: Double?, variance: Double?))] {
@@ -193,15 +258,6 @@ struct FunnelRunner {
         return nil
     }
 
-    private func isSorted(_ rows: [Int]) -> Bool {
-        var i = 1
-        while i < rows.count {
-            if snapshot.precedes(rows[i], rows[i - 1]) { return false }
-            i += 1
-        }
-        return true
-    }
-
     /// Clears the bits of filtered steps whose property filters the row fails.
     private func applyFilters(row: Int, mask: UInt32, filtered: UInt32) -> UInt32 {
         let props = snapshot.properties(row)
@@ -234,12 +290,13 @@ struct FunnelRunner {
     }
 
     /// Splits a unit's rows (§2 order) into sessions: by `session_id` when set, else per
-    /// anonymous id with a new session after a gap of more than 30 minutes.
+    /// anonymous id with a new session after a gap of more than 30 minutes. Returns each
+    /// session's positions in `rows`.
     private func sessions(_ rows: [Int]) -> [[Int]] {
         var out: [[Int]] = []
         var byID: [UInt32: Int] = [:]
         var byAnon: [UInt32: (index: Int, last: Int64)] = [:]
-        for row in rows {
+        for (position, row) in rows.enumerated() {
             let s = snapshot.session[row]
             let index: Int
             if s != StringDictionary.none {
@@ -260,7 +317,7 @@ struct FunnelRunner {
                 }
                 byAnon[a] = (index, t)
             }
-            out[index].append(row)
+            out[index].append(position)
         }
         return out
     }

@@ -19,11 +19,13 @@ struct FunnelWalk {
     }
 
     /// Walks the events; `firstIndex` forces step 1 (the exposure, when it is step 1).
-    func run(timestamps: [Int64], masks: [UInt32], firstIndex forced: Int? = nil) -> Outcome {
+    /// `used` is scratch space (the indexes taken by earlier steps), reused across calls.
+    func run(timestamps: UnsafeBufferPointer<Int64>, masks: UnsafeBufferPointer<UInt32>, firstIndex forced: Int?, used: inout [Int]) -> Outcome {
         guard let i1 = forced ?? masks.firstIndex(where: { $0 & 1 != 0 }) else {
             return Outcome(depth: 0, firstTime: 0, lastTime: 0, firstIndex: -1)
         }
-        var used: [Int] = [i1]
+        used.removeAll(keepingCapacity: true)
+        used.append(i1)
         let t1 = timestamps[i1]
         var previous = t1
         var depth = 1

@@ -90,9 +90,12 @@ struct StatsRunner {
             if let allowed = nameAllowed, !allowed[Int(snap.name[row])] { return false }
             return true
         }
-        // Bucket range of the matching rows.
+        // Bucket range: from the query's range when closed, else of the matching rows.
         var minBucket = Int64.max, maxBucket = Int64.min
-        if let interval = q.interval {
+        if let interval = q.interval, let f = q.from, let t = q.to, f < t {
+            minBucket = StatsRunner.bucketStart(f, interval)
+            maxBucket = StatsRunner.bucketStart(t - 1, interval)
+        } else if let interval = q.interval {
             for row in 0..<snap.rowCount where matches(row) {
                 let b = StatsRunner.bucketStart(snap.timestamp[row], interval)
                 minBucket = min(minBucket, b)
@@ -114,9 +117,7 @@ struct StatsRunner {
         var sparse: [Int: Int] = [:]
         var sparseKeys: [Int] = []
 
-        // First pass: the dense key of every matching row (sparse keys compacted).
-        var rowKeys: [(key: Int, row: Int)] = []
-        for row in 0..<snap.rowCount where matches(row) {
+        @inline(__always) func compositeKey(_ row: Int) -> Int {
             var key = 0
             for (i, field) in q.groupBy.enumerated() {
                 let c = field == .event ? Int(snap.name[row]) : Int(componentIDs[i][Int(snap.attribution[row])])
@@ -125,21 +126,19 @@ struct StatsRunner {
             if let interval = q.interval {
                 key = key &* bucketCount &+ Int((StatsRunner.bucketStart(snap.timestamp[row], interval) - minBucket) / width)
             }
-            if !useDirect {
-                if let k = sparse[key] {
-                    key = k
-                } else {
-                    sparse[key] = sparseKeys.count
-                    sparseKeys.append(key)
-                    key = sparseKeys.count - 1
-                }
-            }
-            rowKeys.append((key, row))
+            return key
         }
-        var agg = Aggregator(keyCount: useDirect ? directKeys.partialValue : sparseKeys.count, unitSpace: snap.unitSpace, wantUniques: q.metric == .uniques)
-        for (key, row) in rowKeys {
-            guard let unit = snap.unitID(row, kind: q.unit) else { continue }
-            agg.add(key: key, unit: unit)
+        var agg: Aggregator
+        if useDirect {
+            // One pass straight into the aggregator.
+            agg = Aggregator(keyCount: directKeys.partialValue, unitSpace: snap.unitSpace, wantUniques: q.metric == .uniques)
+            var users = SparseColumnCursor(snap.user)
+            for row in 0..<snap.rowCount where matches(row) {
+                guard let unit = snap.unitID(row, kind: q.unit, rowUser: users.value(at: row)) else { continue }
+                agg.add(key: compositeKey(row), unit: unit)
+            }
+        } else {
+            agg = sparseAggregate(q, matches: matches, compositeKey: compositeKey, sparse: &sparse, sparseKeys: &sparseKeys)
         }
         agg.finish()
 
@@ -164,6 +163,31 @@ struct StatsRunner {
             return StatsRunner.groupsLess(a.groups, b.groups)
         }
         return StatsResult(metric: q.metric, groupBy: q.groupBy, rows: rows)
+    }
+
+    /// Two passes when keys are sparse: compact the keys met, then aggregate.
+    private func sparseAggregate(
+        _ q: StatsQuery, matches: (Int) -> Bool, compositeKey: (Int) -> Int, sparse: inout [Int: Int], sparseKeys: inout [Int]
+    ) -> Aggregator {
+        let snap = snapshot
+        var rowKeys: [(key: Int, row: Int)] = []
+        for row in 0..<snap.rowCount where matches(row) {
+            let key = compositeKey(row)
+            if let k = sparse[key] {
+                rowKeys.append((k, row))
+            } else {
+                sparse[key] = sparseKeys.count
+                sparseKeys.append(key)
+                rowKeys.append((sparseKeys.count - 1, row))
+            }
+        }
+        var agg = Aggregator(keyCount: sparseKeys.count, unitSpace: snap.unitSpace, wantUniques: q.metric == .uniques)
+        var users = SparseColumnCursor(snap.user)
+        for (key, row) in rowKeys {
+            guard let unit = snap.unitID(row, kind: q.unit, rowUser: users.value(at: row)) else { continue }
+            agg.add(key: key, unit: unit)
+        }
+        return agg
     }
 
     /// Null first, then by UTF-8 bytes, column by column.
@@ -195,9 +219,10 @@ struct StatsRunner {
             }
         }
         var agg = Aggregator(keyCount: triples.count, unitSpace: snap.unitSpace, wantUniques: true)
+        var users = SparseColumnCursor(snap.user)
         for row in 0..<snap.rowCount {
             let t = snap.timestamp[row]
-            guard t >= from && t < to, let unit = snap.unitID(row, kind: q.unit) else { continue }
+            guard t >= from && t < to, let unit = snap.unitID(row, kind: q.unit, rowUser: users.value(at: row)) else { continue }
             agg.add(key: tripleOf[Int(snap.attribution[row])], unit: unit)
         }
         agg.finish()

@@ -2,49 +2,72 @@
 /// wins; retries are dropped), rebuilt on replay.
 ///
 /// Stores a 64-bit fingerprint per id in an open-addressing table (8 bytes per slot,
-/// load factor at most 0.7), not the ids themselves: at 10M ids a full string set would
-/// cost more than the rest of the store. The fingerprint is deterministic (FNV-1a with a
-/// murmur3 finaliser), so every replay makes the same decisions. Two distinct ids share a
-/// fingerprint with probability about n²/2^65 per project (3·10⁻⁶ at 10M ids); such a pair
+/// load factor at most 0.8, growing by 1.25x, any size: the home slot is the high half of
+/// `fingerprint × capacity`), not the ids themselves: at 10M ids a full string set would
+/// cost more than the rest of the store. The fingerprint is deterministic (`WordHash`),
+/// so every replay makes the same decisions. Two distinct ids share a fingerprint with probability about n²/2^65 per project (3·10⁻⁶ at 10M ids); such a pair
 /// would be treated as a retry. `docs/ENGINE.md` states this trade.
 struct EventIDSet: Sendable {
     private var slots: [UInt64] = Array(repeating: 0, count: 1024)
+
+    /// Home slot of a fingerprint: maps it uniformly onto `0..<capacity` without division.
+    @inline(__always)
+    private static func home(_ fp: UInt64, _ capacity: Int) -> Int {
+        Int(truncatingIfNeeded: fp.multipliedFullWidth(by: UInt64(capacity)).high)
+    }
+
+    private static func overloaded(_ count: Int, _ capacity: Int) -> Bool { count * 5 > capacity * 4 }
     private(set) var count = 0
 
-    /// The deterministic 64-bit fingerprint of an id (never 0: 0 marks an empty slot).
+    /// The deterministic 64-bit fingerprint of an id (`WordHash` of its UTF-8 bytes; never
+    /// 0, which marks an empty slot).
     static func fingerprint(_ id: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in id.utf8 {
-            h ^= UInt64(b)
-            h = h &* 0x0000_0100_0000_01b3
-        }
-        h ^= h >> 33
-        h = h &* 0xff51_afd7_ed55_8ccd
-        h ^= h >> 33
-        h = h &* 0xc4ce_b9fe_1a85_ec53
-        h ^= h >> 33
+        var copy = id
+        let h = copy.withUTF8 { WordHash.hash($0, seed: 0x243F_6A88_85A3_08D3) }
         return h == 0 ? 1 : h
+    }
+
+    /// Grows now so `n` more inserts cannot grow the table (keeps `touch` results valid).
+    mutating func reserve(additional n: Int) {
+        if count == 0 && EventIDSet.overloaded(n, slots.count) {
+            slots = Array(repeating: 0, count: (n * 5 + 3) / 4 + 1)  // empty: size it directly
+        }
+        while EventIDSet.overloaded(count + n, slots.count) { grow() }
+    }
+
+    /// Loads the home slot of each fingerprint (0 = none) and returns a value derived
+    /// from them: the loads are independent, so the processor overlaps their cache misses,
+    /// and the inserts that follow find the lines in cache. The caller keeps the result so
+    /// the loads are not optimised away.
+    func touch(_ fingerprints: [UInt64]) -> UInt64 {
+        var sink: UInt64 = 0
+        slots.withUnsafeBufferPointer { s in
+            for fp in fingerprints where fp != 0 { sink &+= s[EventIDSet.home(fp, s.count)] }
+        }
+        return sink
     }
 
     func contains(_ id: String) -> Bool {
         let fp = EventIDSet.fingerprint(id)
-        let mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: fp) & mask
+        var i = EventIDSet.home(fp, slots.count)
         while true {
             let s = slots[i]
             if s == 0 { return false }
             if s == fp { return true }
-            i = (i + 1) & mask
+            i = i + 1 == slots.count ? 0 : i + 1
         }
     }
 
     /// Adds `id`; returns false when it was already present.
     @discardableResult
     mutating func insert(_ id: String) -> Bool {
-        if (count + 1) * 10 > slots.count * 7 { grow() }
-        let fp = EventIDSet.fingerprint(id)
-        let mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: fp) & mask
+        insert(fingerprint: EventIDSet.fingerprint(id))
+    }
+
+    /// Adds an id by its fingerprint; returns false when it was already present.
+    mutating func insert(fingerprint fp: UInt64) -> Bool {
+        if EventIDSet.overloaded(count + 1, slots.count) { grow() }
+        var i = EventIDSet.home(fp, slots.count)
         while true {
             let s = slots[i]
             if s == 0 {
@@ -53,17 +76,17 @@ struct EventIDSet: Sendable {
                 return true
             }
             if s == fp { return false }
-            i = (i + 1) & mask
+            i = i + 1 == slots.count ? 0 : i + 1
         }
     }
 
     private mutating func grow() {
         let old = slots
-        slots = Array(repeating: 0, count: old.count * 2)
-        let mask = slots.count - 1
+        slots = Array(repeating: 0, count: old.count + old.count / 4)
+        let capacity = slots.count
         for fp in old where fp != 0 {
-            var i = Int(truncatingIfNeeded: fp) & mask
-            while slots[i] != 0 { i = (i + 1) & mask }
+            var i = EventIDSet.home(fp, capacity)
+            while slots[i] != 0 { i = i + 1 == capacity ? 0 : i + 1 }
             slots[i] = fp
         }
     }

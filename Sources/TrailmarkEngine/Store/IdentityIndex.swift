@@ -19,6 +19,9 @@ final class IdentityIndex: Sendable {
     let forgottenCount: Int
     /// Per anonymous id (dense id): 0 when it has no identify, else 1 + its range number.
     private let anonSlot: [UInt32]
+    /// Bit per anonymous id: has an identify. 1/32 the size of `anonSlot`, so the common
+    /// "never identified" answer stays in cache.
+    private let identified: [UInt64]
     private let rangeStart: [UInt32]
     private let rangeEnd: [UInt32]
     /// The single user of the range, or `multiple`.
@@ -79,6 +82,9 @@ final class IdentityIndex: Sendable {
             i = j
         }
         anonSlot = slot
+        var bits = Array(repeating: UInt64(0), count: (slot.count + 63) / 64)
+        for (a, v) in slot.enumerated() where v != 0 { bits[a >> 6] |= 1 << UInt64(a & 63) }
+        identified = bits
         rangeStart = starts
         rangeEnd = ends
         rangeUser = single
@@ -96,7 +102,7 @@ final class IdentityIndex: Sendable {
     @inline(__always)
     func user(rowUser: UInt32, anon: UInt32, timestamp: Int64) -> UInt32 {
         if rowUser != StringDictionary.none { return rowUser }
-        guard Int(anon) < anonSlot.count else { return StringDictionary.none }
+        guard Int(anon) < anonSlot.count, identified[Int(anon) >> 6] & (1 << UInt64(anon & 63)) != 0 else { return StringDictionary.none }
         let s = anonSlot[Int(anon)]
         if s == 0 { return StringDictionary.none }
         let r = Int(s - 1)

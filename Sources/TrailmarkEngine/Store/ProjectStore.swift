@@ -17,8 +17,8 @@ final class ProjectStore: Sendable {
         var seq = AppendOnlyColumn<UInt64>()
         var name = AppendOnlyColumn<UInt32>()
         var anon = AppendOnlyColumn<UInt32>()
-        var user = AppendOnlyColumn<UInt32>()
-        var session = AppendOnlyColumn<UInt32>()
+        var user = SparseColumn()
+        var session = SparseColumn()
         var attribution = AppendOnlyColumn<UInt32>()
         var extras = AppendOnlyColumn<RowExtras?>()
         var identifies = AppendOnlyColumn<IdentifyEntry>()
@@ -27,6 +27,14 @@ final class ProjectStore: Sendable {
         var users = StringDictionary()
         var sessions = StringDictionary()
         var attributionIDs: [Attribution: UInt32] = [:]
+        /// The last attributions interned, checked by `==` before hashing (a log has few).
+        var recentAttributions: [Attribution] = []
+        var recentAttributionIDs: [UInt32] = []
+        /// Every appended seq exceeded the previous one (see `StoreSnapshot.seqAscending`).
+        var seqAscending = true
+        /// Keeps the prefetching loads of `ingest` observable (see `EventIDSet.touch`).
+        var touchSink: UInt64 = 0
+        var lastSeq: UInt64?
         var attributions = AppendOnlyColumn<Attribution>()
         var forgotten: [UInt32] = []
         var eventIDs = EventIDSet()
@@ -49,23 +57,42 @@ final class ProjectStore: Sendable {
     /// seen before are skipped. Returns (stored, duplicates).
     func ingest(_ batch: StoredEventBatch, recordSeq: UInt64) -> (accepted: Int, duplicates: Int) {
         // Attribution is stored with the event; compute it outside the lock if missing.
-        let attributions = batch.events.map { $0.attribution ?? AttributionClassifier.classify(url: $0.url, referrer: $0.referrer) }
+        var computed: [Int: Attribution] = [:]
+        for (i, e) in batch.events.enumerated() where e.attribution == nil {
+            computed[i] = AttributionClassifier.classify(url: e.url, referrer: e.referrer)
+        }
+        // Hashes outside the lock; under it, touch first so cache misses overlap.
+        var fingerprints: [UInt64] = []
+        var anonHashes: [UInt64] = []
+        fingerprints.reserveCapacity(batch.events.count)
+        anonHashes.reserveCapacity(batch.events.count)
+        for e in batch.events {
+            fingerprints.append(e.eventID.map { $0.isEmpty ? 0 : EventIDSet.fingerprint($0) } ?? 0)
+            anonHashes.append(StringDictionary.hash(of: e.anonymousID))
+        }
         let retain = retainsLargeFields
         return state.withLock { s in
             var accepted = 0, duplicates = 0
-            for (i, e) in batch.events.enumerated() {
-                if let id = e.eventID, !id.isEmpty, !s.eventIDs.insert(id) {
-                    duplicates += 1
-                    continue
+            s.eventIDs.reserve(additional: batch.events.count)
+            s.touchSink &+= s.eventIDs.touch(fingerprints) &+ s.anons.touch(anonHashes)
+            batch.events.withUnsafeBufferPointer { events in
+                for i in events.indices {
+                    if fingerprints[i] != 0 && !s.eventIDs.insert(fingerprint: fingerprints[i]) {
+                        duplicates += 1
+                        continue
+                    }
+                    let anon = s.anons.intern(events[i].anonymousID, hash: anonHashes[i])
+                    s.appendRow(
+                        timestamp: events[i].timestamp ?? events[i].receivedAt ?? 0,
+                        seq: StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i),
+                        name: events[i].event, anon: anon, user: events[i].userID, session: events[i].sessionID,
+                        attribution: events[i].attribution ?? computed[i]!  // computed above for every event without one
+                    )
+                    if retain { s.extras.append(RowExtras.of(events[i])) }
+                    accepted += 1
                 }
-                s.appendRow(
-                    timestamp: e.timestamp ?? e.receivedAt ?? 0, seq: StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i),
-                    name: e.event, anon: e.anonymousID, user: e.userID, session: e.sessionID,
-                    attribution: attributions[i]
-                )
-                if retain { s.extras.append(RowExtras.of(e)) }
-                accepted += 1
             }
+            s.publish()
             return (accepted, duplicates)
         }
     }
@@ -81,11 +108,12 @@ final class ProjectStore: Sendable {
                 let user = s.users.intern(identify.userID)
                 s.identifies.append(IdentifyEntry(anon: anon, user: user, timestamp: ts, seq: seq))
                 s.appendRow(
-                    timestamp: ts, seq: seq, name: "$identify", anon: identify.anonymousID, user: identify.userID,
+                    timestamp: ts, seq: seq, name: "$identify", anon: anon, user: identify.userID,
                     session: nil, attribution: direct
                 )
                 if self.retainsLargeFields { s.extras.append(nil) }
             }
+            s.publish()
         }
     }
 
@@ -95,17 +123,19 @@ final class ProjectStore: Sendable {
         state.withLock { s in
             let u = s.users.intern(userID)
             if !s.forgotten.contains(u) { s.forgotten.append(u) }
+            s.publish()
         }
         let after = snapshot()
         var hidden: UInt64 = 0
+        var users = SparseColumnCursor(after.user)
         for row in 0..<after.rowCount {
             let anon = after.anon[row]
-            let user = after.identity.user(rowUser: after.user[row], anon: anon, timestamp: after.timestamp[row])
-            if after.identity.isHidden(user: user, anon: anon)
-                && !(row < before.rowCount && before.identity.isHidden(user: before.identity.user(rowUser: before.user[row], anon: anon, timestamp: before.timestamp[row]), anon: anon))
-            {
-                hidden += 1
-            }
+            let rowUser = users.value(at: row)
+            let user = after.identity.user(rowUser: rowUser, anon: anon, timestamp: after.timestamp[row])
+            guard after.identity.isHidden(user: user, anon: anon) else { continue }
+            let wasHidden = row < before.rowCount
+                && before.identity.isHidden(user: before.identity.user(rowUser: rowUser, anon: anon, timestamp: before.timestamp[row]), anon: anon)
+            if !wasHidden { hidden += 1 }
         }
         return hidden
     }
@@ -148,23 +178,51 @@ final class ProjectStore: Sendable {
 
 extension ProjectStore.State {
     mutating func appendRow(
-        timestamp ts: Int64, seq sq: UInt64, name n: String, anon a: String, user u: String?, session se: String?,
+        timestamp ts: Int64, seq sq: UInt64, name n: String, anon a: UInt32, user u: String?, session se: String?,
         attribution attr: Attribution
     ) {
         timestamp.append(ts)
         seq.append(sq)
         name.append(names.intern(n))
-        anon.append(anons.intern(a))
-        user.append(u.flatMap { $0.isEmpty ? nil : users.intern($0) } ?? StringDictionary.none)
-        session.append(se.flatMap { $0.isEmpty ? nil : sessions.intern($0) } ?? StringDictionary.none)
-        let attrID: UInt32
-        if let id = attributionIDs[attr] {
-            attrID = id
+        if let last = lastSeq, sq <= last { seqAscending = false }
+        lastSeq = sq
+        anon.append(a)
+        if let u, !u.isEmpty { user.append(row: timestamp.count - 1, value: users.intern(u)) }
+        if let se, !se.isEmpty { session.append(row: timestamp.count - 1, value: sessions.intern(se)) }
+        attribution.append(internAttribution(attr))
+    }
+
+    /// Interns an attribution, trying the recently seen ones first.
+    private mutating func internAttribution(_ attr: Attribution) -> UInt32 {
+        for i in recentAttributions.indices where recentAttributions[i] == attr { return recentAttributionIDs[i] }
+        let id: UInt32
+        if let known = attributionIDs[attr] {
+            id = known
         } else {
-            attrID = UInt32(attributions.count)
+            id = UInt32(attributions.count)
             attributions.append(attr)
-            attributionIDs[attr] = attrID
+            attributionIDs[attr] = id
         }
-        attribution.append(attrID)
+        if recentAttributions.count < 16 {
+            recentAttributions.append(attr)
+            recentAttributionIDs.append(id)
+        } else {
+            recentAttributions[Int(id) & 15] = attr
+            recentAttributionIDs[Int(id) & 15] = id
+        }
+        return id
+    }
+
+    /// Publishes every column's count to its chunks (see `AppendOnlyColumn.publish()`).
+    func publish() {
+        session.publish()
+        user.publish()
+        for column in [timestamp.publish, seq.publish, name.publish, anon.publish, attribution.publish] {
+            column()
+        }
+        extras.publish()
+        identifies.publish()
+        attributions.publish()
+        for dictionary in [names.publish, anons.publish, users.publish, sessions.publish] { dictionary() }
     }
 }

@@ -13,7 +13,7 @@ final class RowIndex: Sendable {
     init(_ snap: StoreSnapshot) {
         rowCount = snap.rowCount
         (anonOffsets, anonRows) = RowIndex.group(snap, keys: snap.anon, keyCount: snap.anons.count)
-        (userOffsets, userRows) = RowIndex.group(snap, keys: snap.user, keyCount: snap.users.count)
+        (userOffsets, userRows) = RowIndex.group(snap, sparse: snap.user, keyCount: snap.users.count)
     }
 
     /// Counting sort of rows by key (rows with the `none` key are left out), then §2
@@ -32,8 +32,30 @@ final class RowIndex: Sendable {
                 cursor[Int(k)] += 1
             }
         }
+        sortEachKey(snap, &rows, offsets)
+        return (offsets, rows)
+    }
+
+    /// `group` for a sparse column: its present rows grouped by value.
+    private static func group(_ snap: StoreSnapshot, sparse: SparseColumnSnapshot, keyCount: Int) -> ([UInt32], [UInt32]) {
+        var offsets = Array(repeating: UInt32(0), count: keyCount + 1)
+        for i in 0..<sparse.rows.count { offsets[Int(sparse.values[i]) + 1] += 1 }
+        for i in 0..<keyCount { offsets[i + 1] += offsets[i] }
+        var cursor = offsets
+        var rows = Array(repeating: UInt32(0), count: sparse.rows.count)
+        for i in 0..<sparse.rows.count {
+            let k = Int(sparse.values[i])
+            rows[Int(cursor[k])] = sparse.rows[i]
+            cursor[k] += 1
+        }
+        sortEachKey(snap, &rows, offsets)
+        return (offsets, rows)
+    }
+
+    /// Puts each key's rows in §2 order (they usually are already).
+    private static func sortEachKey(_ snap: StoreSnapshot, _ rows: inout [UInt32], _ offsets: [UInt32]) {
         rows.withUnsafeMutableBufferPointer { all in
-            for k in 0..<keyCount {
+            for k in 0..<offsets.count - 1 {
                 let lo = Int(offsets[k]), hi = Int(offsets[k + 1])
                 if hi - lo < 2 { continue }
                 var slice = UnsafeMutableBufferPointer(rebasing: all[lo..<hi])
@@ -45,7 +67,6 @@ final class RowIndex: Sendable {
                 if !sorted { slice.sort { snap.precedes(Int($0), Int($1)) } }
             }
         }
-        return (offsets, rows)
     }
 
     /// Rows of anonymous id `anon` in the indexed prefix, in §2 order.

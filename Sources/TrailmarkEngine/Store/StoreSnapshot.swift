@@ -10,16 +10,21 @@ struct StoreSnapshot: Sendable {
     let seq: ColumnSnapshot<UInt64>
     let name: ColumnSnapshot<UInt32>
     let anon: ColumnSnapshot<UInt32>
-    let user: ColumnSnapshot<UInt32>
-    let session: ColumnSnapshot<UInt32>
+    /// Sparse: only events sent with a `user_id` have one. Scans read it with a cursor.
+    let user: SparseColumnSnapshot
+    /// Sparse: about 5% of events carry a session id.
+    let session: SparseColumnSnapshot
     let attribution: ColumnSnapshot<UInt32>
     let extras: ColumnSnapshot<RowExtras?>
     let identifies: ColumnSnapshot<IdentifyEntry>
     let forgotten: [UInt32]
-    let names: ColumnSnapshot<String>
-    let anons: ColumnSnapshot<String>
-    let users: ColumnSnapshot<String>
-    let sessions: ColumnSnapshot<String>
+    let names: StringDictionarySnapshot
+    let anons: StringDictionarySnapshot
+    let users: StringDictionarySnapshot
+    let sessions: StringDictionarySnapshot
+    /// Every row's seq is larger than the previous row's (rows arrive in log order), so
+    /// row order breaks timestamp ties exactly as seq does.
+    let seqAscending: Bool
     let attributions: ColumnSnapshot<Attribution>
     var identity: IdentityIndex
     /// The cached identity index did not match; the taker rebuilds it outside the lock.
@@ -45,6 +50,7 @@ struct StoreSnapshot: Sendable {
         users = s.users.snapshot()
         sessions = s.sessions.snapshot()
         attributions = s.attributions.snapshot()
+        seqAscending = s.seqAscending
         self.fetcher = fetcher
         if let cached = s.identityCache, cached.identifyCount == s.identifies.count, cached.forgottenCount == s.forgotten.count {
             identity = cached
@@ -67,8 +73,14 @@ struct StoreSnapshot: Sendable {
     /// The dense unit id of `row` (SEMANTICS §3), or nil when forgetting hides the row.
     @inline(__always)
     func unitID(_ row: Int, kind: UnitKind) -> Int? {
+        unitID(row, kind: kind, rowUser: user[row])
+    }
+
+    /// `unitID(_:kind:)` with the row's `user_id` id already read (by a cursor).
+    @inline(__always)
+    func unitID(_ row: Int, kind: UnitKind, rowUser: UInt32) -> Int? {
         let a = anon[row]
-        let u = identity.user(rowUser: user[row], anon: a, timestamp: timestamp[row])
+        let u = identity.user(rowUser: rowUser, anon: a, timestamp: timestamp[row])
         if identity.isHidden(user: u, anon: a) { return nil }
         if kind == .user && u != StringDictionary.none { return Int(u) }
         return users.count + Int(a)

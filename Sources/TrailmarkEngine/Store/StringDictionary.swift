@@ -1,25 +1,76 @@
 /// Dictionary encoding of one string column: each distinct string gets a dense id
 /// (0, 1, 2, … in order of first appearance), so columns store 4-byte ids.
 ///
+/// Compact: the bytes live in append-only arena chunks (up to 1 MiB), each id has an 8-byte
+/// location, and the string → id table is open addressing over 8-byte slots (32-bit hash
+/// tag, id + 1), load at most 0.7 — about 53 bytes for a 32-byte anonymous id, where a
+/// Swift `[String: UInt32]` plus `[String]` takes about 120.
+///
 /// Writer side, mutated under the project lock. Readers use `snapshot()` (id → string
-/// without a lock) and resolve string → id under the lock when they take their snapshot.
+/// without a lock: arena bytes and locations below the snapshot's count never change) and
+/// resolve string → id under the lock.
 struct StringDictionary: Sendable {
     /// Sentinel id of "no value" in an optional column.
     static let none: UInt32 = .max
 
-    private var ids: [String: UInt32] = [:]
-    private var strings = AppendOnlyColumn<String>()
+    private var arena: [ArenaChunk] = []
+    private var arenaUsed = 0
+    /// Per id: chunk << 40 | offset << 20 | length (strings under 1 MiB).
+    private var locations = AppendOnlyColumn<UInt64>()
+    /// Strings of 1 MiB or more (never produced by validated input), by id.
+    private var oversized: [UInt32: String] = [:]
+    private var slots: [UInt64] = Array(repeating: 0, count: 64)
 
-    var count: Int { strings.count }
+    var count: Int { locations.count }
 
     /// The id of `s`, adding it when new.
     mutating func intern(_ s: String) -> UInt32 {
-        if let id = ids[s] { return id }
-        let id = UInt32(strings.count)
-        precondition(id < StringDictionary.none, "dictionary full")
-        strings.append(s)
-        ids[s] = id
-        return id
+        intern(s, hash: StringDictionary.hash(of: s))
+    }
+
+    /// `hash(of:)` of a string, computed where no lock is held.
+    static func hash(of s: String) -> UInt64 {
+        var s = s
+        return s.withUTF8 { hash($0) }
+    }
+
+    /// Loads what interning strings of these hashes will read (table slot, location,
+    /// first bytes), independent loads whose cache misses the processor overlaps; see
+    /// `EventIDSet.touch`. Returns a value the caller keeps.
+    func touch(_ hashes: [UInt64]) -> UInt64 {
+        let mask = slots.count - 1
+        let snap = locations.snapshot()
+        var sink: UInt64 = 0
+        for h in hashes {
+            let slot = slots[Int(truncatingIfNeeded: h) & mask]
+            guard slot != 0 else { continue }
+            let loc = snap[Int(UInt32(truncatingIfNeeded: slot) - 1)]
+            sink &+= loc
+            if loc != UInt64.max { sink &+= UInt64(arena[Int(loc >> 40)].base[Int(loc >> 20 & 0xFFFFF)]) }
+        }
+        return sink
+    }
+
+    /// The id of `s` (whose `hash(of:)` is `h`), adding it when new.
+    mutating func intern(_ s: String, hash h: UInt64) -> UInt32 {
+        var s = s
+        return s.withUTF8 { bytes in
+            let tag = h >> 32
+            let mask = slots.count - 1
+            var i = Int(truncatingIfNeeded: h) & mask
+            while true {
+                let slot = slots[i]
+                if slot == 0 { break }
+                if slot >> 32 == tag, equals(UInt32(truncatingIfNeeded: slot) - 1, bytes) { return UInt32(truncatingIfNeeded: slot) - 1 }
+                i = (i + 1) & mask
+            }
+            let id = UInt32(locations.count)
+            precondition(id < StringDictionary.none - 1, "dictionary full")
+            store(bytes, id: id)
+            slots[i] = tag << 32 | UInt64(id + 1)
+            if (locations.count * 10) > slots.count * 7 { grow() }
+            return id
+        }
     }
 
     /// The id of an optional value (`none` for nil).
@@ -29,19 +80,146 @@ struct StringDictionary: Sendable {
     }
 
     /// The id of `s` when it has one.
-    func id(of s: String) -> UInt32? { ids[s] }
-
-    func string(_ id: UInt32) -> String { strings[Int(id)] }
-
-    func snapshot() -> ColumnSnapshot<String> { strings.snapshot() }
-
-    /// Rough resident bytes: id table plus string storage (heap strings over 15 bytes).
-    var approximateBytes: Int {
-        var bytes = strings.allocatedBytes + ids.capacity * (MemoryLayout<String>.stride + 4) * 4 / 3
-        let snap = strings.snapshot()
-        snap.forEachChunk(in: 0..<snap.count) { buffer, _ in
-            for s in buffer where s.utf8.count > 15 { bytes += 32 + s.utf8.count }
+    func id(of s: String) -> UInt32? {
+        var s = s
+        return s.withUTF8 { bytes in
+            let h = StringDictionary.hash(bytes)
+            let mask = slots.count - 1
+            var i = Int(truncatingIfNeeded: h) & mask
+            while slots[i] != 0 {
+                let slot = slots[i]
+                if slot >> 32 == h >> 32, equals(UInt32(truncatingIfNeeded: slot) - 1, bytes) { return UInt32(truncatingIfNeeded: slot) - 1 }
+                i = (i + 1) & mask
+            }
+            return nil
         }
-        return bytes
+    }
+
+    func string(_ id: UInt32) -> String { snapshot()[Int(id)] }
+
+    func snapshot() -> StringDictionarySnapshot {
+        StringDictionarySnapshot(arena: arena, locations: locations.snapshot(), oversized: oversized)
+    }
+
+    /// See `AppendOnlyColumn.publish()`.
+    func publish() { locations.publish() }
+
+    /// Resident bytes: arena chunks, locations and the table.
+    var approximateBytes: Int { arena.reduce(0) { $0 + $1.capacity } + locations.allocatedBytes + slots.count * 8 }
+
+    // MARK: internals
+
+    private mutating func store(_ bytes: UnsafeBufferPointer<UInt8>, id: UInt32) {
+        guard bytes.count < ArenaChunk.maxCapacity else {
+            oversized[id] = String(decoding: bytes, as: UTF8.self)
+            locations.append(UInt64.max)
+            return
+        }
+        if arena.isEmpty || arenaUsed + bytes.count > arena[arena.count - 1].capacity {
+            // Chunks grow from 4 KiB to 1 MiB, so a small project's dictionaries stay small.
+            let next = min(max(4096, (arena.last?.capacity ?? 2048) * 2), ArenaChunk.maxCapacity)
+            arena.append(ArenaChunk(capacity: max(next, bytes.count)))
+            arenaUsed = 0
+        }
+        if let base = bytes.baseAddress { (arena[arena.count - 1].base + arenaUsed).initialize(from: base, count: bytes.count) }
+        locations.append(UInt64(arena.count - 1) << 40 | UInt64(arenaUsed) << 20 | UInt64(bytes.count))
+        arenaUsed += bytes.count
+    }
+
+    private func equals(_ id: UInt32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let loc = locations[Int(id)]
+        if loc == UInt64.max {
+            var s = oversized[id] ?? ""
+            return s.withUTF8 { $0.elementsEqual(bytes) }
+        }
+        let length = Int(loc & 0xFFFFF)
+        guard length == bytes.count else { return false }
+        guard let base = bytes.baseAddress else { return true }
+        let start = arena[Int(loc >> 40)].base + Int(loc >> 20 & 0xFFFFF)
+        return memcmpEqual(start, base, length)
+    }
+
+    private mutating func grow() {
+        var bigger = Array(repeating: UInt64(0), count: slots.count * 2)
+        let mask = bigger.count - 1
+        for slot in slots where slot != 0 {
+            let id = UInt32(truncatingIfNeeded: slot) - 1
+            let h = rehash(id)
+            var i = Int(truncatingIfNeeded: h) & mask
+            while bigger[i] != 0 { i = (i + 1) & mask }
+            bigger[i] = slot
+        }
+        slots = bigger
+    }
+
+    /// The hash of string `id`, read from the arena (no `String` is made).
+    private func rehash(_ id: UInt32) -> UInt64 {
+        let loc = locations[Int(id)]
+        if loc == UInt64.max {
+            var s = oversized[id] ?? ""
+            return s.withUTF8 { StringDictionary.hash($0) }
+        }
+        let start = arena[Int(loc >> 40)].base + Int(loc >> 20 & 0xFFFFF)
+        return StringDictionary.hash(UnsafeBufferPointer(start: start, count: Int(loc & 0xFFFFF)))
+    }
+
+    /// 64-bit hash of UTF-8 bytes (`WordHash`).
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        WordHash.hash(bytes, seed: 0x1319_8A2E_0370_7344)
+    }
+}
+
+/// Byte equality of two non-overlapping ranges.
+@inline(__always)
+private func memcmpEqual(_ a: UnsafeMutablePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    var i = 0
+    while i + 8 <= n {
+        if UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self) { return false }
+        i += 8
+    }
+    while i < n {
+        if a[i] != b[i] { return false }
+        i += 1
+    }
+    return true
+}
+
+/// One block (4 KiB … 1 MiB) of string bytes. Bytes are written once, before the id that
+/// points at them is published, and never changed (so readers need no lock).
+final class ArenaChunk: @unchecked Sendable {  // @unchecked: write-once bytes, see above.
+    /// Offsets and lengths are 20-bit fields of a location.
+    static let maxCapacity = 1 << 20
+    let capacity: Int
+    let base: UnsafeMutablePointer<UInt8>
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
+    }
+
+    deinit { base.deallocate() }
+}
+
+/// An immutable view of a dictionary's first `count` strings (see `StringDictionary`).
+struct StringDictionarySnapshot: @unchecked Sendable {  // @unchecked: reads write-once arena bytes only.
+    private let arena: [ArenaChunk]
+    private let bases: [UnsafeMutablePointer<UInt8>]
+    private let locations: ColumnSnapshot<UInt64>
+    private let oversized: [UInt32: String]
+
+    init(arena: [ArenaChunk], locations: ColumnSnapshot<UInt64>, oversized: [UInt32: String]) {
+        self.arena = arena
+        self.bases = arena.map(\.base)
+        self.locations = locations
+        self.oversized = oversized
+    }
+
+    var count: Int { locations.count }
+
+    subscript(id: Int) -> String {
+        let loc = locations[id]
+        if loc == UInt64.max { return oversized[UInt32(id)] ?? "" }
+        let start = bases[Int(loc >> 40)] + Int(loc >> 20 & 0xFFFFF)
+        return String(decoding: UnsafeBufferPointer(start: start, count: Int(loc & 0xFFFFF)), as: UTF8.self)
     }
 }

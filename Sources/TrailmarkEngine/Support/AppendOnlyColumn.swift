@@ -9,7 +9,8 @@ let columnChunkMask = columnChunkCapacity - 1
 /// A fixed-capacity buffer of one column. Slots are written once, in order, by the single
 /// writer (who holds the project lock) and never changed afterwards.
 ///
-/// Invariant: slots `0..<initialized` are initialised and immutable. Readers read only
+/// Invariant: slots below the published count are initialised and immutable, and every
+/// initialised slot is published before the project lock is released. Readers read only
 /// slots below the count of the snapshot they took under the project lock, so a slot is
 /// never read while it is written. `initialized` is atomic only so `deinit`, which may run
 /// on a reader's thread, sees the writer's last count (acquire pairs with release).
@@ -21,11 +22,10 @@ final class ColumnChunk<Element>: @unchecked Sendable {  // @unchecked: see the 
         base = .allocate(capacity: columnChunkCapacity)
     }
 
-    /// Writer only: initialises slot `index`, which must be the next one.
-    func append(_ value: Element, at index: Int) {
-        precondition(index == initialized.load(ordering: .relaxed) && index < columnChunkCapacity, "append out of order")
-        (base + index).initialize(to: value)
-        initialized.store(index + 1, ordering: .releasing)
+    /// Writer only: records that slots `0..<count` are initialised (call before the lock
+    /// is released, so a later `deinit` on any thread sees it).
+    func publish(count: Int) {
+        initialized.store(count, ordering: .releasing)
     }
 
     deinit {
@@ -39,12 +39,28 @@ final class ColumnChunk<Element>: @unchecked Sendable {  // @unchecked: see the 
 struct AppendOnlyColumn<Element>: @unchecked Sendable {  // @unchecked: mutated only under the project lock.
     private(set) var chunks: [ColumnChunk<Element>] = []
     private(set) var count = 0
+    /// Base of the last chunk, so an append touches no reference count.
+    private var tail: UnsafeMutablePointer<Element>?
 
+    /// Initialises the next slot. Its chunk learns the new count at `publish()` (or when
+    /// the chunk fills); the caller publishes before releasing the project lock.
     mutating func append(_ value: Element) {
         let slot = count & columnChunkMask
-        if slot == 0 { chunks.append(ColumnChunk()) }
-        chunks[chunks.count - 1].append(value, at: slot)
+        if slot == 0 {
+            if let last = chunks.last { last.publish(count: columnChunkCapacity) }
+            let chunk = ColumnChunk<Element>()
+            chunks.append(chunk)
+            tail = chunk.base
+        }
+        (tail.unsafelyUnwrapped + slot).initialize(to: value)  // set whenever slot 0 of a chunk was written
         count += 1
+    }
+
+    /// Tells the last chunk how many of its slots are initialised (see `ColumnChunk`).
+    func publish() {
+        guard let last = chunks.last else { return }
+        let inLast = count & columnChunkMask
+        last.publish(count: inLast == 0 ? columnChunkCapacity : inLast)
     }
 
     /// Writer only (under the lock): the element at `index`.

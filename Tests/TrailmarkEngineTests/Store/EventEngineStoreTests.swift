@@ -1,0 +1,124 @@
+import Synchronization
+import Testing
+import TrailmarkWire
+@testable import TrailmarkEngine
+
+@Suite("Store: ingest, dedup, snapshots, validation")
+struct EventEngineStoreTests {
+    static let t0: Int64 = 1_777_939_200_000_000  // 2026-05-05T00:00:00Z, a Tuesday
+
+    static func batch(_ n: Int, offset: Int = 0, idPrefix: String? = "id") -> StoredEventBatch {
+        StoredEventBatch(project: "p", events: (0..<n).map { i in
+            Event(event: "e", anonymousID: "a\((offset + i) % 7)", timestamp: t0 + Int64(offset + i), eventID: idPrefix.map { "\($0)\(offset + i)" },
+                  attribution: Attribution(source: "direct", medium: "direct", rule: "direct", confidence: .high))
+        })
+    }
+
+    @Test("an event_id seen before is stored once, also across batches; seq comes from the record")
+    func dedup() throws {
+        let engine = EventEngine()
+        #expect(!engine.isDuplicate(project: "p", eventID: "id0"))
+        #expect(engine.ingest(Self.batch(3), recordSeq: 7) == EventEngine.IngestCounts(accepted: 3, duplicates: 0))
+        #expect(engine.isDuplicate(project: "p", eventID: "id0"))
+        #expect(!engine.isDuplicate(project: "other", eventID: "id0"))
+        #expect(engine.ingest(Self.batch(5), recordSeq: 8) == EventEngine.IngestCounts(accepted: 2, duplicates: 3))
+        #expect(engine.ingest(Self.batch(2, idPrefix: nil), recordSeq: 9).accepted == 2)
+        let rows = try engine.events(project: "p", EventsQuery(from: 0, to: .max, limit: 100)).rows
+        #expect(rows.count == 7)
+        // Timestamps are t0 + offset: record 9's two events tie with record 7's first two
+        // and come after them by seq; record 8 adds only ids 3 and 4 (indexes 3 and 4).
+        let expected: [UInt64] = [7 << 20, 9 << 20, 7 << 20 | 1, 9 << 20 | 1, 7 << 20 | 2, 8 << 20 | 3, 8 << 20 | 4]
+        #expect(rows.map { $0.event.seq! } == expected)  // stored rows carry their seq
+    }
+
+    @Test("a reserved event-id set still finds every retry, across growth")
+    func reservedDedup() {
+        let engine = EventEngine()
+        engine.reserve(project: "p", events: 3000)
+        var accepted = 0, duplicates = 0
+        for r in 0..<40 {
+            // Each batch repeats half of the previous batch's ids.
+            let counts = engine.ingest(Self.batch(200, offset: r * 100), recordSeq: UInt64(r + 1))
+            accepted += counts.accepted
+            duplicates += counts.duplicates
+        }
+        #expect(accepted == 4100 && duplicates == 3900)
+        #expect(engine.isDuplicate(project: "p", eventID: "id4099") && !engine.isDuplicate(project: "p", eventID: "id4100"))
+    }
+
+    @Test("computes attribution when a stored event lacks it")
+    func attributionAtIngest() throws {
+        let engine = EventEngine()
+        engine.ingest(StoredEventBatch(project: "p", events: [Event(event: "e", anonymousID: "a", timestamp: Self.t0, url: "https://x.io/?gclid=1")]), recordSeq: 1)
+        let row = try engine.events(project: "p", EventsQuery(from: 0, to: .max)).rows[0]
+        #expect(row.event.attribution?.source == "google" && row.event.attribution?.medium == "paid")
+    }
+
+    @Test("queries see everything acknowledged before they start while ingest runs")
+    func concurrentSnapshots() async throws {
+        let engine = EventEngine()
+        let acked = Atomic<Int>(0)
+        let total = 300 * 50
+        async let writer: Void = Task.detached {
+            for b in 0..<300 {
+                engine.ingest(Self.batch(50, offset: b * 50), recordSeq: UInt64(b + 1))
+                acked.store((b + 1) * 50, ordering: .releasing)
+            }
+        }.value
+        var checks = 0
+        while acked.load(ordering: .acquiring) < total {
+            let before = acked.load(ordering: .acquiring)
+            let count = try engine.stats(project: "p", StatsQuery(metric: .count)).rows[0].value
+            let page = try engine.events(project: "p", EventsQuery(from: 0, to: .max, limit: 1, order: .descending))
+            #expect(Int(count) >= before && Int(count) <= total)
+            #expect(page.rows.count == (count > 0 || before > 0 ? 1 : page.rows.count))
+            checks += 1
+        }
+        await writer
+        #expect(try engine.stats(project: "p", StatsQuery(metric: .count)).rows[0].value == UInt64(total))
+        #expect(checks > 0)
+    }
+
+    @Test("week buckets start on Monday 00:00 UTC; day and hour buckets floor")
+    func buckets() {
+        let monday = Self.t0 - 86_400_000_000  // 2026-05-04
+        #expect(StatsRunner.bucketStart(Self.t0 + 5, .week) == monday)
+        #expect(StatsRunner.bucketStart(monday, .week) == monday)
+        #expect(StatsRunner.bucketStart(monday - 1, .week) == monday - 7 * 86_400_000_000)
+        #expect(StatsRunner.bucketStart(Self.t0 + 3_600_000_001, .hour) == Self.t0 + 3_600_000_000)
+        #expect(StatsRunner.bucketStart(-1, .day) == -86_400_000_000)
+        #expect(StatsRunner.bucketStart(0, .week) == -3 * 86_400_000_000)  // 1970-01-01 was a Thursday
+    }
+
+    @Test("invalid queries name the field")
+    func validation() {
+        let engine = EventEngine()
+        let steps = [FunnelQuery.Step(event: "a"), FunnelQuery.Step(event: "b")]
+        func field(_ q: FunnelQuery) -> String? {
+            do { _ = try engine.funnel(project: "p", q); return nil } catch { return error.field }
+        }
+        #expect(field(FunnelQuery(from: 0, to: 1, steps: [steps[0]])) == "steps")
+        #expect(field(FunnelQuery(from: 0, to: 1, steps: Array(repeating: steps[0], count: 21))) == "steps")
+        #expect(field(FunnelQuery(from: 2, to: 1, steps: steps)) == "to")
+        #expect(field(FunnelQuery(from: 0, to: 1, steps: steps, windows: [nil])) == "windows")
+        #expect(field(FunnelQuery(from: 0, to: 1, steps: steps, windows: [5, nil])) == "windows[0]")
+        #expect(field(FunnelQuery(from: 0, to: 1, steps: steps, windows: [nil, -1])) == "windows[1]")
+        #expect(field(FunnelQuery(from: 0, to: 1, steps: steps, window: -1)) == "window")
+        #expect(field(FunnelQuery(from: 0, to: 1, steps: steps, allowance: -1)) == "allowance")
+        #expect(field(FunnelQuery(from: 0, to: 1, steps: [steps[0]], count: .sessions, experiment: .init(name: "x", exposureAsFirstStep: true))) == "experiment.exposure_as_first_step")
+        #expect(field(FunnelQuery(from: 0, to: 1, steps: steps, breakdown: .firstTouch, experiment: .init(name: "x"))) == "breakdown")
+        #expect(field(FunnelQuery(from: 0, to: 1, steps: [steps[0]], experiment: .init(name: "x", exposureAsFirstStep: true))) == nil)
+        #expect(throws: EngineError.self) { try engine.events(project: "p", EventsQuery(from: 0, to: 1, limit: 0)) }
+        #expect(throws: EngineError.self) { try engine.events(project: "p", EventsQuery(from: 0, to: 1, cursor: "garbage")) }
+        #expect(throws: EngineError.self) { try engine.stats(project: "p", StatsQuery(metric: .count, groupBy: [.event, .event])) }
+    }
+
+    @Test("an unknown project answers empty, with the one stats row")
+    func emptyProject() throws {
+        let engine = EventEngine()
+        #expect(try engine.stats(project: "none", StatsQuery(metric: .uniques)).rows == [StatsRow(value: 0)])
+        #expect(try engine.stats(project: "none", StatsQuery(metric: .uniques, interval: .day)).rows.isEmpty)
+        let f = try engine.funnel(project: "none", FunnelQuery(from: 0, to: 10, steps: [.init(event: "a"), .init(event: "b")]))
+        #expect(f.groups.count == 1 && f.groups[0].steps.map(\.reached) == [0, 0] && f.groups[0].steps[1].conversion == nil)
+    }
+}
