@@ -121,7 +121,16 @@ import TrailmarkWire
         var configuration = echo.server.configuration
         configuration.port = echo.port
         let again = TransportServer(configuration: configuration, router: EchoServer.router())
-        try await again.start()
+        // Another test's outgoing connection may hold the freed port as its ephemeral local
+        // port for a moment (tests run in parallel): retry the bind briefly.
+        for attempt in 1...50 {
+            do {
+                try await again.start()
+                break
+            } catch where attempt < 50 && "\(error)".contains("Address already in use") {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
         #expect(try await client.unary("/trailmark.v1.Echo/Unary", [2]) == [2])
         await client.close()
         await again.shutdown()
