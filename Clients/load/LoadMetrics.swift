@@ -10,6 +10,7 @@ final class LoadMetrics: Sendable {
         /// Ack latency in microseconds, 1 µs .. 10 min, 3 significant digits.
         var latency = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
         var eventsSent: UInt64 = 0
+        /// Distinct events acknowledged (deliberate duplicate resends excluded).
         var eventsAcked: UInt64 = 0
         var eventsAccepted: UInt64 = 0
         var duplicatesReported: UInt64 = 0
@@ -31,10 +32,10 @@ final class LoadMetrics: Sendable {
         state.withLock { s in
             _ = s.latency.record(max(1, latencyMicros))
             s.batchesAcked += 1
-            s.eventsAcked += UInt64(events)
             s.eventsAccepted += UInt64(accepted)
             s.duplicatesReported += UInt64(duplicates)
-            if expectDuplicate { s.duplicateResends += 1 }
+            // A deliberate resend acknowledges no new event: it is counted on its own.
+            if expectDuplicate { s.duplicateResends += 1 } else { s.eventsAcked += UInt64(events) }
             let consistent = Int(accepted) + Int(duplicates) == events && (!expectDuplicate || Int(duplicates) == events)
             if !consistent { s.ackMismatches += 1 }
         }

@@ -145,8 +145,7 @@ struct ExportCommand: AsyncParsableCommand {
             var buffer: [UInt8] = []
             var rows = 0
             for try await row in query.allEvents(EventsQuery(from: from, to: to, event: event, userID: userID)) {
-                guard case .object(let fields) = JSONResponses.row(row, project: "") else { continue }
-                JSONWriter.write(.object(fields.filter { Self.exported.contains($0.key) }), into: &buffer)
+                JSONWriter.write(Self.line(row), into: &buffer)
                 buffer.append(UInt8(ascii: "\n"))
                 rows += 1
                 if buffer.count > 1 << 20 {
@@ -158,6 +157,22 @@ struct ExportCommand: AsyncParsableCommand {
             await query.close()
             if output != nil { FileHandle.standardError.write(Data("exported \(rows) events\n".utf8)) }
         }
+    }
+
+    /// One export line: the client columns of an event (the server computes the rest again
+    /// on import), or, for the `$identify` event an identify appends (SEMANTICS §1), the
+    /// identify itself, so a re-import links the ids instead of storing a `$identify` event.
+    static func line(_ row: EventRow) -> JSONValue {
+        let e = row.event
+        if e.event == "$identify", let userID = e.userID {
+            return .object([
+                (key: "type", value: .string("identify")), (key: "anonymous_id", value: .string(e.anonymousID)),
+                (key: "user_id", value: .string(userID)), (key: "traits", value: JSONResponses.properties(e.properties)),
+                (key: "timestamp", value: e.timestamp.map { .int($0) } ?? .null),
+            ])
+        }
+        guard case .object(let fields) = JSONResponses.row(row, project: "") else { return .null }
+        return .object(fields.filter { exported.contains($0.key) })
     }
 
     /// The columns a client sent (the server computes the rest again on import).

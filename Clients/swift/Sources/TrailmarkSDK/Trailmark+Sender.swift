@@ -3,8 +3,9 @@ import TrailmarkWire
 
 extension Trailmark {
     /// Sends queued identifies, then queued events batch by batch, until the queue is empty
-    /// or a batch fails after its retries. Runs in the single sender task.
-    func drain() async -> TrailmarkError? {
+    /// (`all`) or holds less than a full batch, or a batch fails after its retries. Runs in
+    /// the single sender task.
+    func drain(all: Bool) async -> TrailmarkError? {
         var failure: TrailmarkError?
         defer { state.withLock { $0.sender = nil } }
         let identifies = state.withLock { s -> [Identify] in defer { s.identifies = [] }; return s.identifies }
@@ -25,7 +26,10 @@ extension Trailmark {
             }
         }
         while true {
-            let batch = state.withLock { $0.queue.take(eventsMax: options.flushAt, bytesMax: options.maxBatchSizeBytes) }
+            let batch = state.withLock { s -> [Event] in
+                guard all || s.queue.count >= options.flushAt else { return [] }
+                return s.queue.take(eventsMax: options.flushAt, bytesMax: options.maxBatchSizeBytes)
+            }
             if batch.isEmpty { return failure }
             var ack = BatchAck(accepted: 0, duplicates: 0)
             let outcome = await deliver { () async throws(TrailmarkError) -> Void in

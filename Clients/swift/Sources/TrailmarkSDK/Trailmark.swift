@@ -80,7 +80,7 @@ public final class Trailmark: Sendable {
             startTimerLocked(&s)
             return s.queue.count >= options.flushAt
         }
-        if kick { startSender() }
+        if kick { startSender(all: false) }
         return id
     }
 
@@ -112,7 +112,8 @@ public final class Trailmark: Sendable {
     /// retryable) or was refused (it was discarded and reported to `onError`).
     public func flush() async throws(TrailmarkError) {
         while true {
-            let task = startSender()
+            if let running = state.withLock({ $0.sender }) { _ = await running.value }
+            let task = startSender(all: true)
             let failure = await task.value
             if let failure { throw failure }
             let empty = state.withLock { $0.queue.isEmpty && $0.identifies.isEmpty }
@@ -136,12 +137,13 @@ public final class Trailmark: Sendable {
 
     // MARK: Scheduling
 
-    /// Starts the sender unless one runs; returns the running one.
+    /// Starts the sender unless one runs; returns the running one. With `all` false (the
+    /// `flushAt` trigger) it sends full batches only and leaves a partial one queued.
     @discardableResult
-    func startSender() -> Task<TrailmarkError?, Never> {
+    func startSender(all: Bool) -> Task<TrailmarkError?, Never> {
         state.withLock { s in
             if let sender = s.sender { return sender }
-            let task = Task { [self] in await self.drain() }
+            let task = Task { [self] in await self.drain(all: all) }
             s.sender = task
             return task
         }
@@ -155,7 +157,7 @@ public final class Trailmark: Sendable {
                 try? await Task.sleep(for: interval)
                 guard let self, !Task.isCancelled else { return }
                 let pending = self.state.withLock { !$0.queue.isEmpty || !$0.identifies.isEmpty }
-                if pending { self.startSender() }
+                if pending { self.startSender(all: true) }
             }
         }
     }
