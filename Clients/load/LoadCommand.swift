@@ -161,8 +161,12 @@ struct LoadCommand: AsyncParsableCommand {
         let meanMs = Double(mean.components.seconds * 1000 + mean.components.attoseconds / 1_000_000_000_000_000)
         while true {
             let u = Double(random.next() % 1_000_000 + 1) / 1_000_001
-            let gap = Duration.milliseconds(Int64(max(200, -log(u) * meanMs)))
-            if ContinuousClock.now + gap >= until { break }
+            var gap = Duration.milliseconds(Int64(max(200, -log(u) * meanMs)))
+            if ContinuousClock.now + gap >= until {
+                // At least one kill per run, in the middle of what is left.
+                guard server.restarts == 0, until - ContinuousClock.now > .milliseconds(400) else { break }
+                gap = (until - ContinuousClock.now) / 2
+            }
             try? await Task.sleep(for: gap)
             do {
                 try await server.restart()
