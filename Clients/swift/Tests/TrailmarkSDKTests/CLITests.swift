@@ -31,9 +31,7 @@ import TrailmarkWire
     }
 
     @Test func trackQueryFunnelExportImport() async throws {
-        let server = try TestServer()
-        let key = try server.createKey()
-        try await server.start()
+        let (server, key) = try await TestServer.started()
         defer { server.stop() }
         for (anon, steps) in [("a1", ["visit", "signup", "buy"]), ("a2", ["visit", "signup"]), ("a3", ["visit"])] {
             for step in steps {
@@ -83,9 +81,7 @@ import TrailmarkWire
     }
 
     @Test func badInputNamesTheField() async throws {
-        let server = try TestServer()
-        let key = try server.createKey()
-        try await server.start()
+        let (server, key) = try await TestServer.started()
         defer { server.stop() }
         let file = server.data + "/bad.jsonl"
         try Data("{\"event\": \"ok\", \"anonymous_id\": \"a\"}\n{\"event\": 5}\n".utf8).write(to: URL(fileURLWithPath: file))

@@ -8,9 +8,7 @@ import TrailmarkWire
 /// engine indexes asynchronously); nothing asserts on elapsed time.
 @Suite(.serialized) struct SDKServerTests {
     @Test func batchesGoOutWhenFlushAtIsReached() async throws {
-        let server = try TestServer()
-        let key = try server.createKey()
-        try await server.start()
+        let (server, key) = try await TestServer.started()
         defer { server.stop() }
         var options = TrailmarkOptions()
         options.flushAt = 10
@@ -29,9 +27,7 @@ import TrailmarkWire
     }
 
     @Test func theIntervalFlushesASmallQueue() async throws {
-        let server = try TestServer()
-        let key = try server.createKey()
-        try await server.start()
+        let (server, key) = try await TestServer.started()
         defer { server.stop() }
         var options = TrailmarkOptions()
         options.flushAt = 1000
@@ -44,9 +40,7 @@ import TrailmarkWire
     }
 
     @Test func overflowDropsTheOldestAndCountsThem() async throws {
-        let server = try TestServer()
-        let key = try server.createKey()
-        try await server.start()
+        let (server, key) = try await TestServer.started()
         defer { server.stop() }
         var options = TrailmarkOptions()
         options.flushAt = 1000
@@ -63,9 +57,7 @@ import TrailmarkWire
     }
 
     @Test func shutdownFlushesEverything() async throws {
-        let server = try TestServer()
-        let key = try server.createKey()
-        try await server.start()
+        let (server, key) = try await TestServer.started()
         defer { server.stop() }
         var options = TrailmarkOptions()
         options.flushAt = 1000
@@ -81,9 +73,7 @@ import TrailmarkWire
 
     @Test(arguments: [TrailmarkOptions.Delivery.unary, .stream])
     func killedServerMidRunStoresEveryEventExactlyOnce(delivery: TrailmarkOptions.Delivery) async throws {
-        let server = try TestServer()
-        let key = try server.createKey()
-        try await server.start()
+        let (server, key) = try await TestServer.started()
         defer { server.stop() }
         var options = TrailmarkOptions()
         options.flushAt = 20
@@ -129,9 +119,7 @@ import TrailmarkWire
     }
 
     @Test func queryClientReadsWhatTheSDKWrote() async throws {
-        let server = try TestServer()
-        let key = try server.createKey()
-        try await server.start()
+        let (server, key) = try await TestServer.started()
         defer { server.stop() }
         let sdk = try Trailmark(host: server.host, key: key)
         for user in 0..<4 {

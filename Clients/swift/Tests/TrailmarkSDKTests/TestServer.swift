@@ -24,6 +24,14 @@ final class TestServer: Sendable {
 
     var host: String { "http://127.0.0.1:\(port)" }
 
+    /// A running server on a fresh directory and a secret key of its project.
+    static func started() async throws -> (TestServer, String) {
+        let server = try TestServer()
+        let key = try server.createKey()
+        try await server.start()
+        return (server, key)
+    }
+
     /// Creates a key of `kind` (secret, read) in project `sdk` with the binary.
     func createKey(kind: String = "secret") throws -> String {
         let child = Process()
