@@ -95,4 +95,4 @@ load: deps
 test-load: deps
 	$(SWIFT) build --product trailmark
 	$(SWIFT) build --product trailmark-load
-	.build/debug/trailmark-load --server-bin $(CURDIR)/.build/debug/trailmark --duration 5s --rate 20000 --verify --chaos --chaos-every 1s --retry-duplicates 0.05
+	.build/debug/trailmark-load --server-bin $(CURDIR)/.build/debug/trailmark --duration 5s --rate 10000 --batch 100 --verify --chaos --chaos-every 1s --retry-duplicates 0.05
