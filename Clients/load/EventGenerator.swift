@@ -51,6 +51,8 @@ struct EventGenerator {
     var random: SplitMix64
     var visitors: [Visitor]
     let properties: [Properties]
+    /// Identify calls made by visitors who signed up since the last `takeIdentifies()`.
+    var identifies: [Identify] = []
 
     init(run: String, stream: Int, seed: UInt64, visitors count: Int = 2_000) {
         self.run = run
@@ -88,7 +90,11 @@ struct EventGenerator {
                 visitor.landing = Int(random.next() % UInt64(Self.landings.count))
             }
             let name = Self.funnel[visitor.stage]
-            if name == "signup", visitor.userID == nil { visitor.userID = "u-\(run)-\(stream)-\(v)" }
+            if name == "signup", visitor.userID == nil {
+                visitor.userID = "u-\(run)-\(stream)-\(v)"
+                identifies.append(Identify(anonymousID: visitor.anonymousID, userID: "u-\(run)-\(stream)-\(v)",
+                                           traits: ["plan": .string("free")], timestamp: now))
+            }
             let landing = Self.landings[visitor.landing]
             let first = visitor.stage == 0
             events.append(Event(
@@ -100,6 +106,13 @@ struct EventGenerator {
             visitors[v] = visitor
         }
         return events
+    }
+
+    /// The identifies gathered so far (at most `max`), emptying the list.
+    mutating func takeIdentifies(max: Int = 1000) -> [Identify] {
+        let taken = Array(identifies.prefix(max))
+        identifies.removeAll()
+        return taken
     }
 
     /// Parses an event id of this run: `(stream, batch, index)`, or nil for another run's.

@@ -20,6 +20,8 @@ final class LoadMetrics: Sendable {
         /// whose counts do not add up to the batch size.
         var ackMismatches: UInt64 = 0
         var errors: [String: UInt64] = [:]
+        /// Identify calls acknowledged.
+        var identifies: UInt64 = 0
     }
 
     let state = Mutex(State())
@@ -39,6 +41,10 @@ final class LoadMetrics: Sendable {
             let consistent = Int(accepted) + Int(duplicates) == events && (!expectDuplicate || Int(duplicates) == events)
             if !consistent { s.ackMismatches += 1 }
         }
+    }
+
+    func identified(_ count: Int) {
+        state.withLock { $0.identifies += UInt64(count) }
     }
 
     func error(_ code: StatusCode) {

@@ -143,6 +143,7 @@ struct StreamDriver: Sendable {
                     nextSeq += 1
                     generated += count
                     metrics.sent(events: count)
+                    if nextSeq % 10 == 0 { sendIdentifies(generator.takeIdentifies()) }
                 }
             }
             // Wait for a window slot.
@@ -167,6 +168,23 @@ struct StreamDriver: Sendable {
         let left = shared.lock.withLock { !$0.pending.isEmpty }
         if left { return .failed(TrailmarkError(.unavailable, "the stream ended before every batch was acknowledged")) }
         return .finished
+    }
+
+    /// Sends the visitors' identify calls (`Identity/Identify`) beside the stream, without
+    /// holding up the batches; failures count as errors (identifies are not verified).
+    private func sendIdentifies(_ identifies: [Identify]) {
+        guard !identifies.isEmpty else { return }
+        let transport = self.transport
+        let metrics = self.metrics
+        Task {
+            do {
+                let body = IdentifyBatch(identifies: identifies, sentAt: Clock.nowMicros()).encoded()
+                _ = try IdentifyAck(decoding: try await transport.unary(TrailmarkRPC.identify.path, body, timeout: .seconds(30)))
+                metrics.identified(identifies.count)
+            } catch {
+                metrics.error(TrailmarkError(wrapping: error).code)
+            }
+        }
     }
 
     /// Reads acks until the call ends; returns the failure, if any.
