@@ -29,7 +29,7 @@ run: build
 	.build/debug/trailmark serve --data $(DATA) --port $(PORT) --dev
 
 # Every test: Swift (all modules), then the suites that need processes or peers.
-test: deps test-swift test-codec test-transport test-e2e test-storage-tsan
+test: deps test-swift test-codec test-transport test-e2e test-load test-storage-tsan
 	@echo "make test: all suites passed"
 
 # --- end to end (Tests/e2e): the real server binary, curl, HTTP/1.1 and HTTP/2 ---
@@ -103,3 +103,20 @@ bench-transport-anchor: deps
 bench-engine: deps .venv/bin/python
 	$(SWIFT) build -c release --product TrailmarkBench
 	.build/release/TrailmarkBench engine
+
+# --- clients ---
+# `make load`: a 60-second flat-out run of trailmark-load against a server it launches
+# (release build, durable group commit), printing the report. LOAD_ARGS adds flags, e.g.
+# LOAD_ARGS="--rate 500000". `make test-load`: 5 seconds with --verify --chaos (SIGKILL and
+# restart at random moments, then every acknowledged event must be stored exactly once).
+LOAD_ARGS ?=
+.PHONY: load test-load
+load: deps
+	$(SWIFT) build -c release --product trailmark
+	$(SWIFT) build -c release --product trailmark-load
+	.build/release/trailmark-load --server-bin $(CURDIR)/.build/release/trailmark --duration 60s $(LOAD_ARGS)
+
+test-load: deps
+	$(SWIFT) build --product trailmark
+	$(SWIFT) build --product trailmark-load
+	.build/debug/trailmark-load --server-bin $(CURDIR)/.build/debug/trailmark --duration 5s --rate 10000 --batch 100 --verify --chaos --chaos-every 1s --retry-duplicates 0.05

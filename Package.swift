@@ -27,6 +27,9 @@ let package = Package(
         .library(name: "TrailmarkWire", targets: ["TrailmarkWire"]),
         .library(name: "TrailmarkTransport", targets: ["TrailmarkTransport"]),
         .executable(name: "trailmark", targets: ["trailmark"]),
+        // --- clients ---
+        .library(name: "TrailmarkSDK", targets: ["TrailmarkSDK"]),
+        .executable(name: "trailmark-load", targets: ["trailmark-load"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -37,6 +40,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // --- clients ---
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // MARK: Wire — codec, framing, messages, limits, typed wire errors. Standard library only.
@@ -80,13 +85,34 @@ let package = Package(
         // MARK: Executables.
         .executableTarget(
             name: "trailmark",
-            dependencies: ["TrailmarkServices", "TrailmarkTransport", "TrailmarkStorage", "TrailmarkWire", argumentParser, logging, metrics, prometheus],
+            dependencies: ["TrailmarkServices", "TrailmarkTransport", "TrailmarkStorage", "TrailmarkWire", "TrailmarkSDK", argumentParser, logging, metrics, prometheus],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "TrailmarkBench",
             dependencies: ["TrailmarkWire", "TrailmarkStorage", "TrailmarkTransport", "TrailmarkEngine", "TrailmarkServices", atomics, dequeModule, logging],
             path: "Benchmarks/TrailmarkBench",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Clients (--- clients ---): the Swift SDK and the load harness.
+        .target(
+            name: "TrailmarkSDK",
+            dependencies: ["TrailmarkTransport", "TrailmarkWire", dequeModule],
+            path: "Clients/swift/Sources/TrailmarkSDK",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "trailmark-load",
+            dependencies: ["TrailmarkSDK", "TrailmarkTransport", "TrailmarkWire", argumentParser, dequeModule,
+                           .product(name: "Histogram", package: "hdrhistogram-swift")],
+            path: "Clients/load",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TrailmarkSDKTests",
+            dependencies: ["TrailmarkSDK", "TrailmarkTransport", "TrailmarkWire"],
+            path: "Clients/swift/Tests/TrailmarkSDKTests",
             swiftSettings: swiftSettings
         ),
 
