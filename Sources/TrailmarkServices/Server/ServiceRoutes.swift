@@ -102,7 +102,14 @@ struct RPCEndpoints: Sendable {
         })
     }
 
+    /// Batches of one `TrackStream` processed at once: later batches are validated and
+    /// appended while earlier ones wait for group commit; acks still go out in order.
+    static let trackStreamWindow = 16
+
     /// `Ingest/TrackStream`: one `BatchAck` per `EventBatch`, in order, each once durable.
+    /// Up to `trackStreamWindow` batches are in flight per stream; reading stops while the
+    /// window is full (so HTTP/2 flow control pushes back on the client). The first failing
+    /// batch ends the stream with its status after the acks of the batches before it.
     private func registerTrackStream(in router: inout TransportRouter) {
         let auth = self.auth
         let limits = self.limits
@@ -114,15 +121,31 @@ struct RPCEndpoints: Sendable {
             } catch {
                 throw Self.rpcError(error)
             }
-            for try await bytes in requests {
-                do {
-                    let batch: EventBatch = try Self.decode(bytes, limits: limits, as: .invalidEvent)
-                    try auth.limit(key, events: batch.events.count)
-                    let ack = try await hub.ingest.track(batch, project: key.project)
-                    try await responses.write(ack.encoded())
-                } catch let error as APIError {
-                    throw Self.rpcError(error)
+            let (acks, pending) = AsyncStream<Task<[UInt8], any Error>>.makeStream()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await ack in acks {
+                        do { try await responses.write(try await ack.value) } catch { throw Self.rpcError(error) }
+                    }
                 }
+                var window: [Task<[UInt8], any Error>] = []
+                do {
+                    for try await bytes in requests {
+                        if window.count >= Self.trackStreamWindow { _ = try? await window.removeFirst().value }
+                        let work = Task<[UInt8], any Error> {
+                            let batch: EventBatch = try Self.decode(bytes, limits: limits, as: .invalidEvent)
+                            try auth.limit(key, events: batch.events.count)
+                            return try await hub.ingest.track(batch, project: key.project).encoded()
+                        }
+                        window.append(work)
+                        pending.yield(work)
+                    }
+                } catch {
+                    pending.finish()
+                    throw error
+                }
+                pending.finish()
+                try await group.waitForAll()
             }
         })
     }
