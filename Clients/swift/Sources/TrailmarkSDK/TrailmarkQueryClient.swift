@@ -24,8 +24,9 @@ public final class TrailmarkQueryClient: Sendable {
         self.timeout = timeout
     }
 
-    /// Every event of `query` (up to `query.limit` rows; pages of the server stream are
-    /// flattened) as an async sequence of rows. Iterating throws `TrailmarkError`.
+    /// Every event matching `query` in `[from, to)` as an async sequence of rows: the
+    /// server streams all of them in pages of at most `query.limit` rows (flattened here).
+    /// Iterating throws `TrailmarkError`.
     public func events(_ query: EventsQuery, timeout: Duration? = nil) -> EventRows {
         EventRows(client: self, query: query, timeout: timeout ?? self.timeout)
     }
@@ -84,7 +85,7 @@ public final class TrailmarkQueryClient: Sendable {
     }
 }
 
-/// The rows of one `Query/EventsStream` call (at most `query.limit`).
+/// The rows of one `Query/EventsStream` call (every matching row, paged by `query.limit`).
 public struct EventRows: AsyncSequence, Sendable {
     public typealias Element = EventRow
     let client: TrailmarkQueryClient
