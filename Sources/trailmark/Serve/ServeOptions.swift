@@ -3,22 +3,22 @@ import TrailmarkTransport
 
 /// The options of `trailmark serve`, reusable by other subcommands that start a server.
 struct ServeOptions: ParsableArguments {
-    @Option(name: .long, help: "Data directory (segments, keys, generated TLS certificates).")
-    var data: String = "./data"
+    @Option(name: .long, help: "Data directory (segments, keys, generated TLS certificates). Env TRAILMARK_DATA.")
+    var data: String = environment("DATA") ?? "./data"
 
-    @Option(name: .long, help: "Address to listen on.")
-    var host: String = "0.0.0.0"
+    @Option(name: .long, help: "Address to listen on. Env TRAILMARK_HOST_ADDRESS.")
+    var host: String = environment("HOST_ADDRESS") ?? "0.0.0.0"
 
-    @Option(name: .long, help: "TCP port.")
-    var port: Int = 8443
+    @Option(name: .long, help: "TCP port. Env TRAILMARK_PORT.")
+    var port: Int = Int(environment("PORT") ?? "") ?? 8443
 
-    @Flag(name: .long, help: "Serve h2c (prior knowledge) and HTTP/1.1 without TLS, for use behind a TLS proxy or on loopback.")
-    var plaintext: Bool = false
+    @Flag(name: .long, help: "Serve h2c (prior knowledge) and HTTP/1.1 without TLS, for use behind a TLS proxy or on loopback. Env TRAILMARK_PLAINTEXT=1.")
+    var plaintext: Bool = environment("PLAINTEXT") == "1"
 
-    @Option(name: .long, help: "PEM certificate chain (leaf first); reloaded on SIGHUP. Default: a generated development certificate.")
+    @Option(name: .long, help: "PEM certificate chain (leaf first); reloaded on SIGHUP. Default: a generated development certificate. Env TRAILMARK_CERT.")
     var cert: String?
 
-    @Option(name: .long, help: "PEM private key for --cert.")
+    @Option(name: .long, help: "PEM private key for --cert. Env TRAILMARK_KEY_FILE.")
     var key: String?
 
     func validate() throws {
@@ -32,7 +32,7 @@ struct ServeOptions: ParsableArguments {
         let security: TransportServerConfiguration.Security
         if plaintext {
             security = .plaintext
-        } else if let cert, let key {
+        } else if let cert = cert ?? environment("CERT"), let key = key ?? environment("KEY_FILE") {
             security = .certificateFiles(chain: cert, privateKey: key)
         } else {
             security = .developmentCertificate(dataDirectory: data)
