@@ -38,9 +38,12 @@ test-e2e: deps
 	$(SWIFT) build --product trailmark
 	TRAILMARK_BIN=$(CURDIR)/.build/debug/trailmark $(PYTEST) Tests/e2e
 
+# Tests run one at a time (--no-parallel): on 2 cores the cooperative pool has two
+# threads, and parallel suites that block or spin could starve each other. The timeout
+# turns a hang into a failure with the log of the test that hung.
 test-swift:
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	timeout 1200 $(SWIFT) test --skip-build --no-parallel
 
 bench: deps bench-transport-anchor .venv/bin/python
 	$(SWIFT) build -c release --product TrailmarkBench
