@@ -125,7 +125,7 @@ public struct EventRows: AsyncSequence, Sendable {
                 do { page = try EventsPage(decoding: bytes) } catch { throw TrailmarkError(wrapping: error) }
                 buffer = page.rows
                 index = 0
-                if page.nextCursor != nil { nextCursor = page.nextCursor }
+                nextCursor = page.nextCursor  // the last page's: nil once the stream has sent every row
             }
             defer { index += 1 }
             return buffer[index]
