@@ -79,10 +79,11 @@ struct H2Load {
         return H2Load(requestsPerSecond: rate, cpuMicrosPerRequest: cpu * 1e6 / Double(requests))
     }
 
-    private static func output(url: String, extra: [String], requests: Int) async throws -> String {
+    /// Runs h2load once (1 thread, `connections` × `streams`) and returns what it printed.
+    static func output(url: String, extra: [String], requests: Int, connections: Int = 16, streams: Int = 32) async throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/h2load")
-        process.arguments = ["-n", String(requests), "-c", "16", "-m", "32", "-t", "1"] + extra + [url]
+        process.arguments = ["-n", String(requests), "-c", String(connections), "-m", String(streams), "-t", "1"] + extra + [url]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice

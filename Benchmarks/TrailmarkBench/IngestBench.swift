@@ -126,15 +126,6 @@ struct IngestLoad {
     }
 
     private static func h2load(url: String, requests: Int, extra: [String]) async throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/h2load")
-        process.arguments = ["-n", String(requests), "-c", "1", "-m", "8", "-t", "1"] + extra + [url]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = await Task.detached { pipe.fileHandleForReading.readDataToEndOfFile() }.value
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try await H2Load.output(url: url, extra: extra, requests: requests, connections: 1, streams: 8)
     }
 }
