@@ -15,10 +15,13 @@ public struct StoredEventBatch: Hashable, Sendable {
         self.events = events
     }
 
+    /// Bits of an event seq that hold the index in its batch.
+    public static let indexBits: UInt64 = 20
+
     /// The `seq` of the event at `index` of the batch stored as log record `recordSeq`.
     public static func eventSeq(recordSeq: UInt64, index: Int) -> UInt64 {
-        precondition(index >= 0 && index < 1 << 20, "event index out of range")
-        return recordSeq << 20 | UInt64(index)
+        precondition(index >= 0 && index < 1 << indexBits, "event index out of range")
+        return recordSeq << indexBits | UInt64(index)
     }
 }
 
