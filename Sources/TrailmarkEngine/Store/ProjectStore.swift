@@ -108,20 +108,22 @@ final class ProjectStore: Sendable {
     }
 
     /// Adds stored identifies and the `$identify` event each implies (SEMANTICS §1).
+    /// The row is `Identify.impliedEvent(seq:)`: its received time is kept with the other
+    /// large fields (in `extras`, or read back by the fetcher).
     func ingest(_ batch: StoredIdentifyBatch, recordSeq: UInt64) {
-        let direct = AttributionClassifier.classify(url: nil, referrer: nil)
+        let retain = retainsLargeFields
         state.withLock { s in
             for (i, identify) in batch.identifies.enumerated() where !identify.anonymousID.isEmpty && !identify.userID.isEmpty {
                 let seq = StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i)
-                let ts = identify.timestamp ?? 0
+                let ts = identify.storedTimestamp
                 let anon = s.anons.intern(identify.anonymousID)
                 let user = s.users.intern(identify.userID)
                 s.identifies.append(IdentifyEntry(anon: anon, user: user, timestamp: ts, seq: seq))
                 s.appendRow(
-                    timestamp: ts, seq: seq, name: "$identify", anon: anon, user: identify.userID,
-                    session: nil, attribution: direct
+                    timestamp: ts, seq: seq, name: Identify.impliedEventName, anon: anon, user: identify.userID,
+                    session: nil, attribution: Identify.impliedAttribution
                 )
-                if self.retainsLargeFields { s.extras.append(nil) }
+                if retain { s.extras.append(RowExtras.of(identify.impliedEvent(seq: seq))) }
             }
             s.publish()
         }

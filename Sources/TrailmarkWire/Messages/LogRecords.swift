@@ -25,10 +25,10 @@ public struct StoredEventBatch: Hashable, Sendable {
     }
 }
 
-/// Identify calls as stored. The `$identify` event each one implies (SEMANTICS §1: same
-/// ids and timestamp, empty properties, no url/referrer, so `direct`/`direct`) is not
-/// stored separately: replay derives it, with seq `eventSeq(recordSeq:index:)` of the
-/// identify's index in this batch.
+/// Identify calls as stored, each with its server `receivedAt`. The `$identify` event each
+/// one implies (SEMANTICS §1: same ids, timestamp and received time, empty properties, no
+/// url/referrer, so `direct`/`direct`) is not stored separately: replay derives it, with
+/// seq `eventSeq(recordSeq:index:)` of the identify's index in this batch.
 public struct StoredIdentifyBatch: Hashable, Sendable {
     public var project: String
     public var identifies: [Identify]

@@ -43,7 +43,7 @@ final class ReferenceModel {
             identifies.append(IdentifyRecord(anon: identify.anonymousID, user: identify.userID, timestamp: ts, seq: seq))
             let e = Event(
                 event: "$identify", anonymousID: identify.anonymousID, userID: identify.userID, timestamp: ts,
-                attribution: Attribution(source: "direct", medium: "direct", campaign: nil, rule: "direct", confidence: .high), seq: seq
+                receivedAt: identify.receivedAt, attribution: Attribution(source: "direct", medium: "direct", campaign: nil, rule: "direct", confidence: .high), seq: seq
             )
             rows.append(Row(event: e))
         }
