@@ -80,4 +80,20 @@ struct IdentifyEventTests {
         // SEMANTICS §3: the earliest identify of a1 at or after t0 + 50 is u1's, at t0 + 100.
         #expect(rows.first?.user == "u1")
     }
+
+    @Test("forget compaction keeps the received time of the identifies it does not erase", arguments: [false, true])
+    func erasureKeepsOtherReceivedTimes(fromLog: Bool) throws {
+        let batch = StoredIdentifyBatch(project: "p", identifies: [
+            Identify(anonymousID: "a1", userID: "u1", timestamp: Self.t0, receivedAt: Self.t0 + 7),
+            Identify(anonymousID: "a2", userID: "u2", timestamp: Self.t0 + 1, receivedAt: Self.t0 + 7),
+        ])
+        let erased = try #require(ErasedSlots.erase(batch, recordSeq: 3, seqs: [3 << 20]))
+        let rewritten = try StoredIdentifyBatch(decoding: erased.encoded(), limits: .logRecords)
+        #expect(rewritten.identifies[0] == Identify(anonymousID: "", userID: ""))  // nothing of u1 remains
+        #expect(rewritten.identifies[1] == batch.identifies[1])
+        let engine = try Self.engine(fromLog: fromLog, [(rewritten, 3)])
+        let rows = try engine.events(project: "p", EventsQuery(from: 0, to: .max)).rows
+        #expect(rows.map(\.event.anonymousID) == ["a2"])
+        #expect(rows.first?.event.receivedAt == Self.t0 + 7 && rows.first?.event.seq == 3 << 20 | 1)
+    }
 }
