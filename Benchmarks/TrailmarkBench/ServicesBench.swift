@@ -10,6 +10,8 @@ import TrailmarkWire
 /// measured alone on the same events — validation, attribution, encoding.
 enum ServicesBench {
     static var batches: Int { Int(ProcessInfo.processInfo.environment["SERVICES_BENCH_BATCHES"] ?? "") ?? 400 }
+    /// `SERVICES_BENCH_PARTS=0` skips the parts measured alone (for profiling `track`).
+    static var measuresParts: Bool { ProcessInfo.processInfo.environment["SERVICES_BENCH_PARTS"] != "0" }
 
     static func run() async throws -> BenchTable {
         var table = BenchTable(title: "services (in-process IngestService.track, 1,000-event batches, \(batches) batches)")
@@ -18,21 +20,22 @@ enum ServicesBench {
         let batch = EventBatch(events: events)
 
         let validator = EventValidator()
+        let parts = measuresParts ? batches : 0
         let validate = try measure {
-            for _ in 0..<batches {
+            for _ in 0..<parts {
                 var copy = events
                 for i in copy.indices { try validator.validate(&copy[i], path: "") }
             }
         }
         let attribute = measure {
-            for _ in 0..<batches { for e in events { _ = AttributionClassifier.classify(url: e.url, referrer: e.referrer) } }
+            for _ in 0..<parts { for e in events { _ = AttributionClassifier.classify(url: e.url, referrer: e.referrer) } }
         }
         let encode = measure {
-            for _ in 0..<batches { _ = StoredEventBatch(project: "p", events: events).encoded(capacity: 96_000) }
+            for _ in 0..<parts { _ = StoredEventBatch(project: "p", events: events).encoded(capacity: 96_000) }
         }
         var random = BenchRandom(seed: 3)
         let ids = measure {
-            for _ in 0..<batches { for _ in 0..<1000 { _ = UUIDv7.make(milliseconds: 1_700_000_000_000, using: &random) } }
+            for _ in 0..<parts { for _ in 0..<1000 { _ = UUIDv7.make(milliseconds: 1_700_000_000_000, using: &random) } }
         }
 
         let dir = NSTemporaryDirectory() + "trailmark-services-\(getpid())"

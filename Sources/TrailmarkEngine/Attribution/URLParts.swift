@@ -111,8 +111,7 @@ struct URLParts {
                 if pairEnd > pairStart {
                     var eq = pairStart
                     while eq < pairEnd, bytes[eq] != UInt8(ascii: "=") { eq += 1 }
-                    let name = decode(UnsafeBufferPointer(rebasing: bytes[pairStart..<eq]))
-                    if attributionParameters.contains(name), result[name] == nil {
+                    if let name = attributionName(UnsafeBufferPointer(rebasing: bytes[pairStart..<eq])), result[name] == nil {
                         let value = eq < pairEnd ? decode(UnsafeBufferPointer(rebasing: bytes[(eq + 1)..<pairEnd])) : ""
                         // An empty value counts as absent, so a later non-empty occurrence may win.
                         if !value.isEmpty { result[name] = value }
@@ -122,6 +121,22 @@ struct URLParts {
             }
             return result
         }
+    }
+
+    private static let attributionParameterBytes: [(bytes: [UInt8], name: String)] =
+        attributionParameters.map { (Array($0.utf8), $0) }
+
+    /// The attribution parameter a raw (still encoded) name denotes, or nil. Plain names
+    /// are compared as bytes, without allocating; only an encoded one is decoded first.
+    private static func attributionName(_ raw: UnsafeBufferPointer<UInt8>) -> String? {
+        if raw.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) {
+            let name = decode(raw)
+            return attributionParameters.contains(name) ? name : nil
+        }
+        for entry in attributionParameterBytes where entry.bytes.count == raw.count && entry.bytes.elementsEqual(raw) {
+            return entry.name
+        }
+        return nil
     }
 
     static func decode(_ s: Substring) -> String {
