@@ -49,9 +49,9 @@ def log_text(server):
         return f.read().decode("utf-8", "replace")
 
 
-def wait_for_log(server, text):
-    """Waits until the server logs `text` (or exits)."""
-    while text not in log_text(server):
+def wait_until_logged(server, text, times=1):
+    """Waits until the server log holds `text` `times` times (failing if the server exits first)."""
+    while log_text(server).count(text) < times:
         assert server.proc.poll() is None, f"server exited before logging {text!r}: {server.log_tail()}"
         try:
             server.proc.wait(0.02)
@@ -141,7 +141,7 @@ def test_sigterm_lets_an_in_flight_http2_batch_finish(fresh):
     rec.ping_round_trip()
 
     s.proc.send_signal(signal.SIGTERM)
-    wait_for_log(s, DRAINING)
+    wait_until_logged(s, DRAINING)
     with pytest.raises(ConnectionRefusedError):   # the listener is closed before the drain begins
         socket.create_connection(("127.0.0.1", s.port), timeout=5).close()
 
@@ -172,7 +172,7 @@ def test_sigterm_lets_an_in_flight_track_stream_finish(fresh):
     assert call.recv()["accepted"] == 1       # the stream is open and serving
 
     s.proc.send_signal(signal.SIGTERM)
-    wait_for_log(s, DRAINING)
+    wait_until_logged(s, DRAINING)
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", s.port), timeout=5).close()
 
@@ -213,7 +213,7 @@ def test_second_signal_closes_the_draining_connections_at_once(fresh):
     assert call.recv()["accepted"] == 1       # acknowledged, so it must survive the forced stop
 
     s.proc.send_signal(signal.SIGTERM)
-    wait_for_log(s, DRAINING)
+    wait_until_logged(s, DRAINING)
     s.proc.send_signal(signal.SIGTERM)         # the stream is still open: the drain cannot end by itself
     assert wait_exit(s) == 128 + signal.SIGTERM, s.log_tail()   # well before the 600 s grace period
     text = log_text(s)
@@ -223,6 +223,20 @@ def test_second_signal_closes_the_draining_connections_at_once(fresh):
 
     s.start()
     assert event_ids(s, key) == ["acked-before-stop"]
+
+
+def test_sighup_reloads_certificates_and_does_not_stop():
+    s = Server(plaintext=False)                # TLS with the generated development certificate
+    s.start()
+    try:
+        for n in (1, 2):
+            s.proc.send_signal(signal.SIGHUP)
+            wait_until_logged(s, "certificates reloaded", times=n)
+        assert s.health()[0] == 200            # still serving, over TLS
+        s.proc.send_signal(signal.SIGTERM)
+        assert wait_exit(s) == 0, s.log_tail()
+    finally:
+        s.cleanup()
 
 
 def test_help_documents_the_grace_period():

@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import TrailmarkServices
 import TrailmarkTransport
+import UnixSignals
 
 /// `trailmark serve`: opens the data directory, replays the log into the engine and
 /// serves the binary RPC and the JSON gateway on one port.
@@ -53,17 +54,20 @@ struct ServeCommand: AsyncParsableCommand {
                 say(DevProject.instructions(keys: keys, base: "\(scheme)://localhost:\(port)", caFile: server.developmentCAFile))
             }
         }
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         var groupConfiguration = ServiceGroupConfiguration(
             services: [
                 HubService(hub: hub, logger: logger),
                 transport,
-                CertificateReloadService(server: server, logger: logger),
+                CertificateReloadService(server: server, hangups: hangups, logger: logger),
             ],
             logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = options.shutdownGrace + Self.shutdownMargin
         let group = ServiceGroup(configuration: groupConfiguration)
 
-        switch try await StopSignalSupervisor.run(group, logger: logger) {
+        let outcome = try await StopSignalSupervisor.run(group, logger: logger)
+        withExtendedLifetime(hangups) {}  // SIGHUP stays trapped until the process exits
+        switch outcome {
         case .drained:
             logger.info("stopped")
         case .cancelled(let signal):
