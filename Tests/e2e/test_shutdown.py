@@ -29,16 +29,16 @@ SEQUENCE = ["received; stopping gracefully", DRAINING, "shutdown: connections dr
             "shutdown: transport stopped", "shutdown: log flushed and closed", "stopped"]
 
 
-def start(grace, data_dir=None):
-    s = Server(data_dir=data_dir, plaintext=True, extra_args=["--shutdown-grace-seconds", str(grace)])
+def start(grace, plaintext=True):
+    s = Server(plaintext=plaintext, extra_args=["--shutdown-grace-seconds", str(grace)])
     s.start()
     return s
 
 
-@pytest.fixture()
-def fresh():
+@pytest.fixture(params=["h2c", "tls"])
+def fresh(request):
     # A grace period far above EXIT_TIMEOUT: a drain that waited for it would fail the test.
-    s = start(grace=600)
+    s = start(grace=600, plaintext=request.param == "h2c")
     s.keys = {"sk": s.create_key("secret")}
     yield s
     s.cleanup()
