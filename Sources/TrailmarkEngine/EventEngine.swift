@@ -58,11 +58,12 @@ public final class EventEngine: Sendable {
         store(batch.project).ingest(batch, recordSeq: recordSeq)
     }
 
-    /// Applies a forget tombstone: from now on no query returns an event whose stitched
-    /// user is `userID`, an event of an anonymous id linked only to forgotten users, or an
-    /// identify of the user. Returns the number of events newly hidden.
+    /// Applies a forget tombstone (`docs/ENGINE.md` § Forget): deletes, from every query
+    /// from now on, the events stored so far whose stitched user is `userID`, those of
+    /// anonymous ids linked only to it, and its identifies. Events that arrive later under
+    /// the same ids are a new history. Returns how many events it deleted and their seqs.
     @discardableResult
-    public func forget(_ record: StoredForget, recordSeq: UInt64) -> UInt64 {
+    public func forget(_ record: StoredForget, recordSeq: UInt64) -> ForgetOutcome {
         store(record.project).forget(userID: record.userID)
     }
 
@@ -73,9 +74,9 @@ public final class EventEngine: Sendable {
         return s.isDuplicate(eventID: eventID)
     }
 
-    /// Events stored in the project (hidden ones included).
+    /// Events stored in the project (those forgets deleted left out).
     public func eventCount(project: String) -> Int {
-        existing(project)?.snapshot().rowCount ?? 0
+        existing(project).map { let snap = $0.snapshot(); return snap.rowCount - snap.deleted.rowCount } ?? 0
     }
 
     func snapshot(_ project: String) -> StoreSnapshot {

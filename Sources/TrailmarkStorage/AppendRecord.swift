@@ -14,6 +14,8 @@ struct AppendRequest: Sendable {
     enum Records: Sendable {
         case one(RecordKind, [UInt8])
         case many([AppendRecord])
+        /// No record: the writer rolls to a new segment if the tail holds any record.
+        case seal
     }
 
     let records: Records
@@ -24,6 +26,7 @@ struct AppendRequest: Sendable {
         switch records {
         case .one: 1
         case .many(let batch): batch.count
+        case .seal: 0
         }
     }
 

@@ -65,6 +65,9 @@ public struct LogConfiguration: Sendable {
     /// Tests only: called on the writer thread before each group is written (lets a test
     /// hold the writer to fill the ring deterministically).
     var writerWillCommitForTesting: (@Sendable () -> Void)?
+    /// Tests only: called before each rename of a multi-segment compaction with the number
+    /// renamed so far; throwing simulates a crash after the commit point.
+    var compactionWillRenameForTesting: (@Sendable (Int) throws -> Void)?
 
     public init() {}
 

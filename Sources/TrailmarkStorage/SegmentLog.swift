@@ -97,6 +97,13 @@ public final class SegmentLog: Sendable {
         return try await submit(.many(records))
     }
 
+    /// Seals the tail segment: the writer rolls to a new segment if the tail holds any
+    /// record, so every record appended before this call becomes compactable. Returns the
+    /// first seq of the new tail. Costs one new preallocated segment: use sparingly.
+    public func sealTail() async throws(StorageError) -> UInt64 {
+        try await submit(.seal).lowerBound
+    }
+
     private func submit(_ records: AppendRequest.Records) async throws(StorageError) -> Range<UInt64> {
         do {
             return try await withCheckedThrowingContinuation { continuation in

@@ -16,11 +16,11 @@ import TrailmarkWire
         let rk: String
         let pk: String
 
-        init(dir: String? = nil) throws {
+        init(dir: String? = nil, now: @escaping @Sendable () -> Int64 = ServiceHub.systemClock) throws {
             self.dir = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("tm-gw-\(UUID().uuidString)").path
             var config = ServiceHub.Configuration(dataDirectory: self.dir)
             config.log.segmentBytes = 1 << 20
-            hub = try ServiceHub(configuration: config, logger: Logger(label: "test"))
+            hub = try ServiceHub(configuration: config, logger: Logger(label: "test"), now: now)
             gateway = JSONGateway(hub: hub)
             let hub = self.hub
             tailer = Task { await hub.runTailer() }

@@ -169,11 +169,52 @@ def test_identify_is_visible_through_user(server, loaded, rpc):
     assert u["time_to_conversion"] is not None and u["time_to_conversion"] > 2 * H
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the $identify event appended by Identify has no received_at "
-                   "(SEMANTICS §1 lists received_at as a column of every event row; tracked events have it)")
+DIRECT = {"source": "direct", "medium": "direct", "campaign": None, "rule": "direct", "confidence": "HIGH"}
+
+
 def test_identify_event_has_received_at(server, loaded, rpc):
+    """Each identify appends a `$identify` event (SEMANTICS §1): the identify's ids and timestamp,
+    its received time, empty properties, no session, event id, url, path or referrer (so
+    direct/direct), and the same rows through `Query/Events` and `/v1/query?event=$identify`."""
+    _, identifies = loaded
     rows = rpc.unary("Query/Events", {"from": FROM, "to": TO, "event": "$identify", "limit": 1000})["rows"]
-    assert rows and all(r["event"]["received_at"] is not None for r in rows)
+    assert sorted((r["event"]["anonymous_id"], r["event"]["user_id"], r["event"]["timestamp"]) for r in rows) == \
+        sorted((i["anonymous_id"], i["user_id"], i["timestamp"]) for i in identifies)
+    received = {r["event"]["received_at"] for r in rows}
+    assert len(received) == 1 and None not in received   # one Identify call, one receive time
+    for r in rows:
+        e = r["event"]
+        assert r["user"] == e["user_id"]
+        assert e["properties"] == {} and e["attribution"] == DIRECT   # the traits stay on the identify
+        assert [e[f] for f in ("session_id", "event_id", "url", "path", "referrer")] == [None] * 5
+    j = request(server, "GET", "/v1/query", key=server.keys["rk"],
+                params={"event": "$identify", "from": rfc3339(FROM), "to": TO, "limit": 1000})
+    assert j.status == 200, j
+    jrows = j.json()["events"]
+    assert jrows and all(x["received_at"] is not None and x["received_at_us"] is not None for x in jrows)
+    assert [json_event_row(x) for x in jrows] == rows
+
+
+def test_identify_received_at_is_the_servers_receive_time(server, rpc):
+    """The received time of a `$identify` row is when the server accepted the identify, through
+    either API, whatever the client claims; an identify without timestamp takes it as timestamp."""
+    t = T0 - 30 * 24 * H       # before FROM: the shared data set's answers stay as they are
+    before = int(time.time() * US) - 1000
+    with Channel.to(server, key=server.keys["sk"]) as ch:
+        assert ch.unary("Identity/Identify", {"identifies": [
+            {"anonymous_id": "anon-rx1", "user_id": "user-rx", "timestamp": t, "received_at": 1}]}) == {"accepted": 1}
+    r = request(server, "POST", "/v1/identify", key=server.keys["sk"],
+                body={"anonymous_id": "anon-rx2", "user_id": "user-rx", "received_at": rfc3339(t)})
+    assert r.status == 200, r
+    after = int(time.time() * US) + 1000
+    rows = rpc.unary("Query/Events", {"from": t, "to": after, "user_id": "user-rx", "event": "$identify"})["rows"]
+    assert [r["event"]["anonymous_id"] for r in rows] == ["anon-rx1", "anon-rx2"]
+    rx1, rx2 = (r["event"] for r in rows)
+    assert rx1["timestamp"] == t and before <= rx1["received_at"] <= rx2["received_at"] <= after
+    assert rx2["timestamp"] == rx2["received_at"]
+    j = request(server, "GET", "/v1/query", key=server.keys["rk"],
+                params={"from": t, "to": after, "user_id": "user-rx", "event": "$identify"}).json()
+    assert [json_event_row(x) for x in j["events"]] == rows
 
 
 # ---------------------------------------------------- the RPC and JSON give one answer ----

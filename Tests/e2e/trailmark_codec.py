@@ -131,7 +131,7 @@ SCHEMA = {
     "BatchAck": [F(1, "batch_id", "u64", "opt"), F(2, "accepted", "u32"), F(3, "duplicates", "u32"),
                  F(4, "event_ids", "str", "rep")],
     "Identify": [F(1, "anonymous_id", "str"), F(2, "user_id", "str"), F(3, "traits", "props", "rep"),
-                 F(4, "timestamp", "s64", "opt"), F(5, "seq", "u64", "opt")],
+                 F(4, "timestamp", "s64", "opt"), F(5, "seq", "u64", "opt"), F(6, "received_at", "s64", "opt")],
     "IdentifyBatch": [F(1, "identifies", "msg:Identify", "rep"), F(2, "sent_at", "s64", "opt")],
     "IdentifyAck": [F(1, "accepted", "u32")],
     "ForgetRequest": [F(1, "user_id", "str")],

@@ -51,8 +51,8 @@ struct EventsQueryRunner {
             if let n = lookups.name, snap.name[row] != n { return }
             if let a = lookups.anon, snap.anon[row] != a { return }
             if let allowed = allowedAttributions, !allowed[Int(snap.attribution[row])] { return }
+            if snap.isDeleted(row) { return }
             let u = snap.stitchedUser(row)
-            if snap.identity.isHidden(user: u, anon: snap.anon[row]) { return }
             if let wanted = lookups.user, u != wanted { return }
             let s = snap.seq[row]
             if let (ct, cs) = after {

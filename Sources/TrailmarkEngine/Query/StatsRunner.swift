@@ -88,7 +88,7 @@ struct StatsRunner {
             let t = snap.timestamp[row]
             guard t >= from && t < to else { return false }
             if let allowed = nameAllowed, !allowed[Int(snap.name[row])] { return false }
-            return true
+            return !snap.isDeleted(row)
         }
         // Bucket range: from the query's range when closed, else of the matching rows.
         var minBucket = Int64.max, maxBucket = Int64.min

@@ -4,7 +4,8 @@ import TrailmarkWire
 ///
 /// The user's events are those whose stitched user is the user: rows with its `user_id`
 /// plus rows of its anonymous ids, found through the row index (and a scan of the rows
-/// after the indexed prefix). A forgotten user has no anonymous ids and no events.
+/// after the indexed prefix). After a forget the user's past is gone (its identifies and
+/// events deleted); events sent later under the same id start a new history.
 /// `timeToConversion` is nil when the user never did the event.
 struct UserRunner {
     let store: ProjectStore
@@ -13,7 +14,7 @@ struct UserRunner {
     func run(_ q: UserQuery) -> UserResult {
         let snap = snapshot
         var result = UserResult(userID: q.userID, anonymousIDs: [], firstTouch: nil, prelogin: [], conversionEvent: q.conversionEvent)
-        guard let u = store.lookup(snap, user: q.userID).user, !snap.identity.forgotten.contains(u) else { return result }
+        guard let u = store.lookup(snap, user: q.userID).user else { return result }
         let anonIDs = snap.identity.anonsByUser[u] ?? []
         result.anonymousIDs = anonIDs.map { snap.anons[Int($0)] }.sorted(by: utf8Less)
 
@@ -25,8 +26,7 @@ struct UserRunner {
             rows.insert(row)
         }
         let mine = rows.filter { row in
-            let stitched = snap.stitchedUser(row)
-            return stitched == u && !snap.identity.isHidden(user: stitched, anon: snap.anon[row])
+            !snap.isDeleted(row) && snap.stitchedUser(row) == u
         }.sorted { snap.precedes($0, $1) }
 
         if let first = mine.first {

@@ -7,16 +7,17 @@ struct IdentifyEntry: Sendable, BitwiseCopyable {
 }
 
 /// The identify map of SEMANTICS §3 for one snapshot: per anonymous id its identifies
-/// sorted by `(timestamp, seq)`, plus what forgetting hides.
+/// sorted by `(timestamp, seq)`. Identifies deleted by a forget (`DeletedRows`) are left
+/// out, exactly as if they had never been stored.
 ///
-/// Immutable once built; built for the first `identifyCount` identifies and the first
-/// `forgottenCount` forgets, and cached by the project until either grows.
+/// Immutable once built; built for the first `identifyCount` identifies and the deletions
+/// of generation `deletedGeneration`, and cached by the project until either changes.
 final class IdentityIndex: Sendable {
     /// `userOf` result for an identify list naming more than one user.
     private static let multiple: UInt32 = .max - 1
 
     let identifyCount: Int
-    let forgottenCount: Int
+    let deletedGeneration: Int
     /// Per anonymous id (dense id): 0 when it has no identify, else 1 + its range number.
     private let anonSlot: [UInt32]
     /// Bit per anonymous id: has an identify. 1/32 the size of `anonSlot`, so the common
@@ -26,34 +27,24 @@ final class IdentityIndex: Sendable {
     private let rangeEnd: [UInt32]
     /// The single user of the range, or `multiple`.
     private let rangeUser: [UInt32]
-    /// Every identify of the range names a forgotten user.
-    private let rangeAllForgotten: [Bool]
     private let timestamps: [Int64]
     private let seqs: [UInt64]
     private let users: [UInt32]
-    /// Forgotten user ids.
-    let forgotten: Set<UInt32>
-    /// Per user id (up to the largest forgotten one): forgotten or not; fast path of `forgotten`.
-    private let forgottenFlag: [Bool]
     /// Per identified user: its anonymous ids, and its earliest identify `(timestamp, seq)`.
     let anonsByUser: [UInt32: [UInt32]]
     let firstIdentifyByUser: [UInt32: (timestamp: Int64, seq: UInt64)]
 
-    init(identifies: ColumnSnapshot<IdentifyEntry>, forgotten: [UInt32]) {
+    init(identifies: ColumnSnapshot<IdentifyEntry>, deleted: DeletedRows) {
         identifyCount = identifies.count
-        forgottenCount = forgotten.count
+        deletedGeneration = deleted.generation
         var entries: [IdentifyEntry] = []
         entries.reserveCapacity(identifies.count)
         identifies.forEachChunk(in: 0..<identifies.count) { buffer, _ in entries.append(contentsOf: buffer) }
+        if !deleted.identifySeqs.isEmpty { entries.removeAll { deleted.identifySeqs.contains($0.seq) } }
         entries.sort { ($0.anon, $0.timestamp, $0.seq) < ($1.anon, $1.timestamp, $1.seq) }
-        let forgottenSet = Set(forgotten)
-        self.forgotten = forgottenSet
-        var flags = Array(repeating: false, count: Int(forgotten.max().map { $0 + 1 } ?? 0))
-        for u in forgotten { flags[Int(u)] = true }
-        forgottenFlag = flags
 
         var slot = Array(repeating: UInt32(0), count: Int((entries.last?.anon ?? 0) + 1))
-        var starts: [UInt32] = [], ends: [UInt32] = [], single: [UInt32] = [], allForgotten: [Bool] = []
+        var starts: [UInt32] = [], ends: [UInt32] = [], single: [UInt32] = []
         var byUser: [UInt32: [UInt32]] = [:]
         var firstByUser: [UInt32: (timestamp: Int64, seq: UInt64)] = [:]
         var i = 0
@@ -61,11 +52,9 @@ final class IdentityIndex: Sendable {
             let anon = entries[i].anon
             var j = i
             var user = entries[i].user
-            var onlyForgotten = true
             while j < entries.count && entries[j].anon == anon {
                 let e = entries[j]
                 if e.user != user { user = IdentityIndex.multiple }
-                if !forgottenSet.contains(e.user) { onlyForgotten = false }
                 if byUser[e.user]?.last != anon { byUser[e.user, default: []].append(anon) }
                 if let f = firstByUser[e.user] {
                     if (e.timestamp, e.seq) < (f.timestamp, f.seq) { firstByUser[e.user] = (e.timestamp, e.seq) }
@@ -77,7 +66,6 @@ final class IdentityIndex: Sendable {
             starts.append(UInt32(i))
             ends.append(UInt32(j))
             single.append(user)
-            allForgotten.append(onlyForgotten)
             slot[Int(anon)] = UInt32(starts.count)
             i = j
         }
@@ -88,7 +76,6 @@ final class IdentityIndex: Sendable {
         rangeStart = starts
         rangeEnd = ends
         rangeUser = single
-        rangeAllForgotten = allForgotten
         timestamps = entries.map(\.timestamp)
         seqs = entries.map(\.seq)
         users = entries.map(\.user)
@@ -117,15 +104,14 @@ final class IdentityIndex: Sendable {
         return lo <= last ? users[lo] : users[last]
     }
 
-    /// True when forgetting hides an event of `user` (its stitched user) on `anon`: the
-    /// user is forgotten, or every identify of the anonymous id names a forgotten user.
-    @inline(__always)
-    func isHidden(user: UInt32, anon: UInt32) -> Bool {
-        if forgottenFlag.isEmpty { return false }
-        if user != StringDictionary.none, Int(user) < forgottenFlag.count, forgottenFlag[Int(user)] { return true }
-        guard Int(anon) < anonSlot.count else { return false }
+    /// The one user every identify of the anonymous id names, or `StringDictionary.none`
+    /// when it has no identify or names several users.
+    func onlyUser(anon: UInt32) -> UInt32 {
+        guard Int(anon) < anonSlot.count else { return StringDictionary.none }
         let s = anonSlot[Int(anon)]
-        return s != 0 && rangeAllForgotten[Int(s - 1)]
+        guard s != 0 else { return StringDictionary.none }
+        let u = rangeUser[Int(s - 1)]
+        return u == IdentityIndex.multiple ? StringDictionary.none : u
     }
 
     /// Whether the anonymous id has any identify.
@@ -134,6 +120,6 @@ final class IdentityIndex: Sendable {
     }
 
     var allocatedBytes: Int {
-        anonSlot.count * 4 + rangeStart.count * 13 + timestamps.count * 20
+        anonSlot.count * 4 + rangeStart.count * 12 + timestamps.count * 20
     }
 }

@@ -2,7 +2,7 @@ import Synchronization
 import TrailmarkWire
 
 /// Everything the engine holds for one project: append-only columns, dictionaries,
-/// identifies, forgotten users, the `event_id` set and cached indexes.
+/// identifies, what forgets deleted, the `event_id` set and cached indexes.
 ///
 /// Concurrency: one `Mutex` guards the writer side. Ingest appends under it (a batch's
 /// worth of slot writes, then the new row count is visible). A query takes a
@@ -36,7 +36,7 @@ final class ProjectStore: Sendable {
         var touchSink: UInt64 = 0
         var lastSeq: UInt64?
         var attributions = AppendOnlyColumn<Attribution>()
-        var forgotten: [UInt32] = []
+        var deleted = DeletedRows.none
         var eventIDs = EventIDSet()
         var identityCache: IdentityIndex?
         var rowIndexCache: RowIndex?
@@ -58,7 +58,7 @@ final class ProjectStore: Sendable {
     func ingest(_ batch: StoredEventBatch, recordSeq: UInt64) -> (accepted: Int, duplicates: Int) {
         // Attribution is stored with the event; compute it outside the lock if missing.
         var computed: [Int: Attribution] = [:]
-        for (i, e) in batch.events.enumerated() where e.attribution == nil {
+        for (i, e) in batch.events.enumerated() where e.attribution == nil && !ErasedSlots.isErased(e) {
             computed[i] = AttributionClassifier.classify(url: e.url, referrer: e.referrer)
         }
         // Hashes outside the lock; under it, touch first so cache misses overlap.
@@ -67,6 +67,11 @@ final class ProjectStore: Sendable {
         fingerprints.reserveCapacity(batch.events.count)
         anonHashes.reserveCapacity(batch.events.count)
         for e in batch.events {
+            if ErasedSlots.isErased(e) {
+                fingerprints.append(ErasedSlots.fingerprint(ofErased: e))
+                anonHashes.append(0)
+                continue
+            }
             fingerprints.append(e.eventID.map { $0.isEmpty ? 0 : EventIDSet.fingerprint($0) } ?? 0)
             anonHashes.append(StringDictionary.hash(of: e.anonymousID))
         }
@@ -77,6 +82,11 @@ final class ProjectStore: Sendable {
             s.touchSink &+= s.eventIDs.touch(fingerprints) &+ s.anons.touch(anonHashes)
             batch.events.withUnsafeBufferPointer { events in
                 for i in events.indices {
+                    if ErasedSlots.isErased(events[i]) {
+                        // A forgotten event (forget compaction): only its fingerprint remains.
+                        if fingerprints[i] != 0 { _ = s.eventIDs.insert(fingerprint: fingerprints[i]) }
+                        continue
+                    }
                     if fingerprints[i] != 0 && !s.eventIDs.insert(fingerprint: fingerprints[i]) {
                         duplicates += 1
                         continue
@@ -98,46 +108,53 @@ final class ProjectStore: Sendable {
     }
 
     /// Adds stored identifies and the `$identify` event each implies (SEMANTICS §1).
+    /// The row is `Identify.impliedEvent(seq:)`: its received time is kept with the other
+    /// large fields (in `extras`, or read back by the fetcher).
     func ingest(_ batch: StoredIdentifyBatch, recordSeq: UInt64) {
-        let direct = AttributionClassifier.classify(url: nil, referrer: nil)
+        let retain = retainsLargeFields
         state.withLock { s in
             for (i, identify) in batch.identifies.enumerated() where !identify.anonymousID.isEmpty && !identify.userID.isEmpty {
                 let seq = StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i)
-                let ts = identify.timestamp ?? 0
+                let ts = identify.storedTimestamp
                 let anon = s.anons.intern(identify.anonymousID)
                 let user = s.users.intern(identify.userID)
                 s.identifies.append(IdentifyEntry(anon: anon, user: user, timestamp: ts, seq: seq))
                 s.appendRow(
-                    timestamp: ts, seq: seq, name: "$identify", anon: anon, user: identify.userID,
-                    session: nil, attribution: direct
+                    timestamp: ts, seq: seq, name: Identify.impliedEventName, anon: anon, user: identify.userID,
+                    session: nil, attribution: Identify.impliedAttribution
                 )
-                if self.retainsLargeFields { s.extras.append(nil) }
+                if retain { s.extras.append(RowExtras.of(identify.impliedEvent(seq: seq))) }
             }
             s.publish()
         }
     }
 
-    /// Records a forget; returns how many events it newly hides.
-    func forget(userID: String) -> UInt64 {
-        let before = snapshot()
+    /// Applies a forget (`docs/ENGINE.md` § Forget): deletes every row whose stitched user is
+    /// `userID`, every row of an anonymous id all of whose identifies name it, and the
+    /// user's identifies. Returns the deleted rows' seqs (the slots forget compaction
+    /// erases). Called only by the log's single tailer, so no ingest runs meanwhile.
+    func forget(userID: String) -> ForgetOutcome {
+        let snap = snapshot()
+        guard let u = lookup(snap, user: userID).user else { return ForgetOutcome(hidden: 0, erasedSeqs: []) }
+        let anons = snap.identity.anonsByUser[u] ?? []
+        let index = rowIndex(for: snap)
+        var candidates = Set(index.rows(user: u).lazy.map { Int($0) })
+        for a in anons { candidates.formUnion(index.rows(anon: a).lazy.map { Int($0) }) }
+        let anonSet = Set(anons)
+        for row in index.rowCount..<snap.rowCount where snap.user[row] == u || anonSet.contains(snap.anon[row]) {
+            candidates.insert(row)
+        }
+        let rows = candidates.filter { row in
+            !snap.isDeleted(row) && (snap.stitchedUser(row) == u || snap.identity.onlyUser(anon: snap.anon[row]) == u)
+        }.sorted()
+        var identifySeqs: [UInt64] = []
+        snap.identifies.forEachChunk(in: 0..<snap.identifies.count) { buffer, _ in
+            for e in buffer where e.user == u && !snap.deleted.identifySeqs.contains(e.seq) { identifySeqs.append(e.seq) }
+        }
         state.withLock { s in
-            let u = s.users.intern(userID)
-            if !s.forgotten.contains(u) { s.forgotten.append(u) }
-            s.publish()
+            s.deleted = s.deleted.adding(rows: rows, identifySeqs: identifySeqs)
         }
-        let after = snapshot()
-        var hidden: UInt64 = 0
-        var users = SparseColumnCursor(after.user)
-        for row in 0..<after.rowCount {
-            let anon = after.anon[row]
-            let rowUser = users.value(at: row)
-            let user = after.identity.user(rowUser: rowUser, anon: anon, timestamp: after.timestamp[row])
-            guard after.identity.isHidden(user: user, anon: anon) else { continue }
-            let wasHidden = row < before.rowCount
-                && before.identity.isHidden(user: before.identity.user(rowUser: rowUser, anon: anon, timestamp: before.timestamp[row]), anon: anon)
-            if !wasHidden { hidden += 1 }
-        }
-        return hidden
+        return ForgetOutcome(hidden: UInt64(rows.count), erasedSeqs: rows.map { snap.seq[$0] })
     }
 
     func isDuplicate(eventID: String) -> Bool {
@@ -149,10 +166,10 @@ final class ProjectStore: Sendable {
         // Under the lock: O(chunks) copies of the chunk directories and counts.
         var snap = state.withLock { s in StoreSnapshot(state: s, project: project, fetcher: fetcher) }
         if snap.identityIsStale {
-            let index = IdentityIndex(identifies: snap.identifies, forgotten: snap.forgotten)
+            let index = IdentityIndex(identifies: snap.identifies, deleted: snap.deleted)
             snap.identity = index
             state.withLock { s in
-                if (s.identityCache?.identifyCount ?? -1) <= index.identifyCount && (s.identityCache?.forgottenCount ?? -1) <= index.forgottenCount {
+                if (s.identityCache?.identifyCount ?? -1) <= index.identifyCount && (s.identityCache?.deletedGeneration ?? -1) <= index.deletedGeneration {
                     s.identityCache = index
                 }
             }

@@ -27,5 +27,6 @@ struct RowExtras: Sendable {
 
 /// Reads a stored event back from the log by project and `seq` (the row's reference to
 /// its record: `recordSeq << 20 | index`), including the `$identify` events derived
-/// from identify records. With a fetcher the engine keeps no large fields in memory.
+/// from identify records (`Identify.impliedEvent(seq:)`, which carries the identify's
+/// received time). With a fetcher the engine keeps no large fields in memory.
 public typealias RecordFetcher = @Sendable (_ project: String, _ seq: UInt64) -> Event?

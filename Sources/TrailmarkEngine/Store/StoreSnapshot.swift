@@ -2,7 +2,7 @@ import TrailmarkWire
 
 /// An immutable, lock-free view of one project as of the moment it was taken (see
 /// `ProjectStore`): every column up to `rowCount`, the dictionaries up to their counts
-/// and the identity index for the identifies and forgets so far.
+/// the rows and identifies forgets deleted, and the identity index built without those.
 struct StoreSnapshot: Sendable {
     let project: String
     let rowCount: Int
@@ -17,7 +17,8 @@ struct StoreSnapshot: Sendable {
     let attribution: ColumnSnapshot<UInt32>
     let extras: ColumnSnapshot<RowExtras?>
     let identifies: ColumnSnapshot<IdentifyEntry>
-    let forgotten: [UInt32]
+    /// Rows and identifies forgets removed: every query skips them (`isDeleted`).
+    let deleted: DeletedRows
     let names: StringDictionarySnapshot
     let anons: StringDictionarySnapshot
     let users: StringDictionarySnapshot
@@ -44,7 +45,7 @@ struct StoreSnapshot: Sendable {
         attribution = s.attribution.snapshot()
         extras = s.extras.snapshot()
         identifies = s.identifies.snapshot()
-        forgotten = s.forgotten
+        deleted = s.deleted
         names = s.names.snapshot()
         anons = s.anons.snapshot()
         users = s.users.snapshot()
@@ -52,7 +53,7 @@ struct StoreSnapshot: Sendable {
         attributions = s.attributions.snapshot()
         seqAscending = s.seqAscending
         self.fetcher = fetcher
-        if let cached = s.identityCache, cached.identifyCount == s.identifies.count, cached.forgottenCount == s.forgotten.count {
+        if let cached = s.identityCache, cached.identifyCount == s.identifies.count, cached.deletedGeneration == s.deleted.generation {
             identity = cached
             identityIsStale = false
         } else {
@@ -70,7 +71,11 @@ struct StoreSnapshot: Sendable {
     /// Number of dense unit ids (`unitID`): users first, then `anon:` units.
     var unitSpace: Int { users.count + anons.count }
 
-    /// The dense unit id of `row` (SEMANTICS §3), or nil when forgetting hides the row.
+    /// Whether a forget deleted `row`.
+    @inline(__always)
+    func isDeleted(_ row: Int) -> Bool { deleted.contains(row) }
+
+    /// The dense unit id of `row` (SEMANTICS §3), or nil when a forget deleted the row.
     @inline(__always)
     func unitID(_ row: Int, kind: UnitKind) -> Int? {
         unitID(row, kind: kind, rowUser: user[row])
@@ -79,9 +84,9 @@ struct StoreSnapshot: Sendable {
     /// `unitID(_:kind:)` with the row's `user_id` id already read (by a cursor).
     @inline(__always)
     func unitID(_ row: Int, kind: UnitKind, rowUser: UInt32) -> Int? {
+        if deleted.contains(row) { return nil }
         let a = anon[row]
         let u = identity.user(rowUser: rowUser, anon: a, timestamp: timestamp[row])
-        if identity.isHidden(user: u, anon: a) { return nil }
         if kind == .user && u != StringDictionary.none { return Int(u) }
         return users.count + Int(a)
     }
@@ -132,5 +137,5 @@ struct StoreSnapshot: Sendable {
 
 extension IdentityIndex {
     /// An index of no identifies, used until the real one is built.
-    static let empty = IdentityIndex(identifies: ColumnSnapshot(), forgotten: [])
+    static let empty = IdentityIndex(identifies: ColumnSnapshot(), deleted: .none)
 }

@@ -15,14 +15,16 @@ final class LogTailer: Sendable {
     let engine: EventEngine
     let progress: IndexProgress
     let forgets: ForgetLedger
+    let maintenance: LogMaintenance
     let logger: Logger
     let metrics: ServiceMetrics
 
-    init(log: SegmentLog, engine: EventEngine, progress: IndexProgress, forgets: ForgetLedger, logger: Logger, metrics: ServiceMetrics) {
+    init(log: SegmentLog, engine: EventEngine, progress: IndexProgress, forgets: ForgetLedger, maintenance: LogMaintenance, logger: Logger, metrics: ServiceMetrics) {
         self.log = log
         self.engine = engine
         self.progress = progress
         self.forgets = forgets
+        self.maintenance = maintenance
         self.logger = logger
         self.metrics = metrics
     }
@@ -99,7 +101,9 @@ final class LogTailer: Sendable {
                 progress.addEvents(batch.identifies.count)
             case .forget:
                 let record = try StoredForget(decoding: bytes, limits: .logRecords)
-                forgets.record(seq: seq, hidden: engine.forget(record, recordSeq: seq))
+                let outcome = engine.forget(record, recordSeq: seq)
+                forgets.record(seq: seq, hidden: outcome.hidden)
+                maintenance.forgetApplied(tombstone: seq, erasedSeqs: outcome.erasedSeqs)
             default:
                 logger.debug("log tailer: skipping record \(seq) of kind \(kind)")
             }

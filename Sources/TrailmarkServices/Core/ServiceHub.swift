@@ -22,6 +22,8 @@ public final class ServiceHub: Sendable {
         public var rateLimits = RateLimiter.Limits()
         /// Events per `POST /v1/batch` (API.md: 1..1000).
         public var jsonBatchEventsMax = 1000
+        /// How long forgets are batched before they are erased from disk.
+        public var forgetEraseDelay: Duration = .seconds(30)
 
         public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
     }
@@ -37,6 +39,7 @@ public final class ServiceHub: Sendable {
     let log: SegmentLog
     let engine: EventEngine
     private let tailer: LogTailer
+    let maintenance: LogMaintenance
 
     /// Microseconds since the Unix epoch from the system clock.
     public static let systemClock: @Sendable () -> Int64 = {
@@ -58,16 +61,30 @@ public final class ServiceHub: Sendable {
         let forgets = ForgetLedger()
         let validator = EventValidator(limits: configuration.wireLimits)
         let skew = ClockSkew(tolerance: configuration.skewToleranceMicros)
-        tailer = LogTailer(log: log, engine: engine, progress: progress, forgets: forgets, logger: logger, metrics: metrics)
+        maintenance = LogMaintenance(log: log, configuration: .init(forgetEraseDelay: configuration.forgetEraseDelay), logger: logger, metrics: metrics)
+        tailer = LogTailer(log: log, engine: engine, progress: progress, forgets: forgets, maintenance: maintenance, logger: logger, metrics: metrics)
         ingest = IngestService(log: log, engine: engine, progress: progress, validator: validator, skew: skew, now: now, logger: logger, metrics: metrics)
         identity = IdentityService(log: log, progress: progress, forgets: forgets, validator: validator, skew: skew, now: now, metrics: metrics, logger: logger)
         query = QueryService(log: log, engine: engine, progress: progress, validator: QueryValidator(limits: configuration.wireLimits))
     }
 
-    /// Replays the log into the engine, then tails it until `shutdown`. Returns once the
-    /// tailer stops; run it in a task of its own.
+    /// Replays the log into the engine, then tails it until `shutdown`, while the log's
+    /// maintenance (forget erasure, retention) runs beside it. Returns once the tailer
+    /// stops (maintenance is then cancelled); run it in a task of its own.
     public func runTailer() async {
-        await tailer.run()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.maintenance.run() }
+            await tailer.run()
+            group.cancelAll()
+        }
+    }
+
+    /// Forget tombstones applied but not yet erased from disk.
+    public var forgetsPendingErasure: Int { maintenance.forgetsPending }
+
+    /// Erases every applied forget from disk now instead of after `forgetEraseDelay`.
+    public func eraseForgottenNow() async throws {
+        try await maintenance.eraseForgotten()
     }
 
     /// Flushes and closes the log; pending waiters are released.

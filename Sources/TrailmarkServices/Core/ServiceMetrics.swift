@@ -13,6 +13,8 @@ public struct ServiceMetrics: Sendable {
     let replayRecordsTotal = Gauge(label: "trailmark_replay_records_total")
     let engineBytes = Gauge(label: "trailmark_engine_memory_bytes")
     let engineEvents = Gauge(label: "trailmark_engine_events")
+    let forgetsPending = Gauge(label: "trailmark_forgets_pending_erasure")
+    let forgetSlotsErased = Counter(label: "trailmark_forget_slots_erased_total")
     let appendLatency = Timer(label: "trailmark_append_durable_seconds", preferredDisplayUnit: .seconds)
 
     public init() {}

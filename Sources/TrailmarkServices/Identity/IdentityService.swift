@@ -5,10 +5,10 @@ import TrailmarkWire
 
 /// Accepts identify calls and forget requests (SEMANTICS §1, API.md).
 ///
-/// An identify batch is validated all-or-nothing (both ids non-empty), timestamped
-/// (missing = received time; skew-corrected like events), appended as one log record and
-/// acknowledged once durable; the engine derives each call's `$identify` event when it
-/// indexes the record. A forget appends a tombstone and answers once the engine has applied
+/// An identify batch is validated all-or-nothing (both ids non-empty), stamped with its
+/// received time and timestamped (missing = received time; skew-corrected like events),
+/// appended as one log record and acknowledged once durable; the engine derives each call's
+/// `$identify` event when it indexes the record. A forget appends a tombstone and answers once the engine has applied
 /// it, so no query after the acknowledgement returns the user's data.
 ///
 /// Owns: nothing but its configuration; the anonymous id → user map is the engine's index
@@ -52,6 +52,7 @@ public actor IdentityService {
         for i in calls.indices {
             calls[i].timestamp = skew.correct(calls[i].timestamp, receivedAt: receivedAt, offset: offset)
             calls[i].seq = nil
+            calls[i].receivedAt = receivedAt
         }
         let payload = StoredIdentifyBatch(project: project, identifies: calls).encoded()
         do {

@@ -28,9 +28,9 @@ struct LogRecovery {
 
     func run() throws(StorageError) -> Outcome {
         var report = RecoveryReport()
-        for name in try directory.entries() where name.hasSuffix(".compact.tmp") {
-            // An interrupted compaction: the original segment is still in place.
-            try directory.remove(name)
+        let rolledForward = try CompactionCommit(directory: directory).rollForward()
+        if !rolledForward.isEmpty {
+            logger.notice("storage: finished a committed compaction", metadata: ["segments": "\(rolledForward)"])
         }
         let names = try directory.entries()
             .compactMap { name in SegmentHeader.baseSeq(fromFileName: name).map { (name, $0) } }

@@ -175,6 +175,8 @@ final class LogWriter: @unchecked Sendable {
             let capacity = configuration.segmentBytes - Segment.dataStart
             if total <= capacity && writeOffset + total > tail.byteCount { try roll() }
             for record in batch { try write(kind: record.kind, payload: record.payload) }
+        case .seal:
+            if writeOffset > Segment.dataStart { try roll() }
         }
     }
 

@@ -2,7 +2,7 @@
 ///
 ///     message Identify            { string anonymous_id = 1; string user_id = 2;
 ///                                   repeated Property traits = 3; optional sint64 timestamp = 4;
-///                                   optional uint64 seq = 5; }
+///                                   optional uint64 seq = 5; optional sint64 received_at = 6; }
 ///     message IdentifyBatch       { repeated Identify identifies = 1; optional sint64 sent_at = 2; }
 ///     message IdentifyAck         { uint32 accepted = 1; }
 ///     message ForgetRequest       { string user_id = 1; }
@@ -20,6 +20,7 @@ extension Identify: WireMessage {
             case 3: try PropertyCodec.decodeEntry(f, "traits", into: &traits, &r)
             case 4: timestamp = try r.readSInt64(f, "timestamp")
             case 5: seq = try r.readUInt64(f, "seq")
+            case 6: receivedAt = try r.readSInt64(f, "received_at")
             default: try r.skip(f)
             }
         }
@@ -32,6 +33,7 @@ extension Identify: WireMessage {
         PropertyCodec.encode(traits, field: 3, into: &w)
         if let timestamp { w.writeSInt64(4, timestamp) }
         if let seq { w.writeUInt64(5, seq) }
+        if let receivedAt { w.writeSInt64(6, receivedAt) }
     }
 }
 

@@ -48,13 +48,21 @@ public struct Identify: Hashable, Sendable {
     public var timestamp: Int64?
     /// Server field: position in the log of the `$identify` event appended with it.
     public var seq: UInt64?
+    /// Server field: when the server accepted the call (microseconds since the epoch), the
+    /// `received_at` of its `$identify` event. Client values are ignored; `nil` in identify
+    /// records written before the field existed (their `$identify` rows have none).
+    public var receivedAt: Int64?
 
-    public init(anonymousID: String, userID: String, traits: Properties = [:], timestamp: Int64? = nil, seq: UInt64? = nil) {
+    public init(
+        anonymousID: String, userID: String, traits: Properties = [:], timestamp: Int64? = nil, seq: UInt64? = nil,
+        receivedAt: Int64? = nil
+    ) {
         self.anonymousID = anonymousID
         self.userID = userID
         self.traits = traits
         self.timestamp = timestamp
         self.seq = seq
+        self.receivedAt = receivedAt
     }
 }
 

@@ -15,17 +15,20 @@ public struct StoredEventBatch: Hashable, Sendable {
         self.events = events
     }
 
+    /// Bits of an event seq that hold the index in its batch.
+    public static let indexBits: UInt64 = 20
+
     /// The `seq` of the event at `index` of the batch stored as log record `recordSeq`.
     public static func eventSeq(recordSeq: UInt64, index: Int) -> UInt64 {
-        precondition(index >= 0 && index < 1 << 20, "event index out of range")
-        return recordSeq << 20 | UInt64(index)
+        precondition(index >= 0 && index < 1 << indexBits, "event index out of range")
+        return recordSeq << indexBits | UInt64(index)
     }
 }
 
-/// Identify calls as stored. The `$identify` event each one implies (SEMANTICS §1: same
-/// ids and timestamp, empty properties, no url/referrer, so `direct`/`direct`) is not
-/// stored separately: replay derives it, with seq `eventSeq(recordSeq:index:)` of the
-/// identify's index in this batch.
+/// Identify calls as stored, each with its server `receivedAt`. The `$identify` event each
+/// one implies (SEMANTICS §1: same ids, timestamp and received time, empty properties, no
+/// url/referrer, so `direct`/`direct`) is not stored separately: replay derives it, with
+/// seq `eventSeq(recordSeq:index:)` of the identify's index in this batch.
 public struct StoredIdentifyBatch: Hashable, Sendable {
     public var project: String
     public var identifies: [Identify]

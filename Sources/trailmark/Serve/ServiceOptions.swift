@@ -24,6 +24,9 @@ struct ServiceOptions: ParsableArguments {
     @Option(name: .long, help: "Delete the oldest segments beyond this many GiB in total (0: no limit). Env TRAILMARK_RETENTION_GB.")
     var retentionGB: Int = Int(environment("RETENTION_GB") ?? "") ?? 0
 
+    @Option(name: .long, help: "Seconds forgets are batched before they are erased from disk (DELETE /v1/users/…; 0: at once). Env TRAILMARK_FORGET_ERASE_DELAY_S.")
+    var forgetEraseDelayS: Double = Double(environment("FORGET_ERASE_DELAY_S") ?? "") ?? 30
+
     @Flag(name: .long, help: "Start even if the log is corrupt in the middle: keep the good prefix, move the rest to *.corrupt. Env TRAILMARK_REPAIR=1.")
     var repair: Bool = environment("REPAIR") == "1"
 
@@ -49,6 +52,7 @@ struct ServiceOptions: ParsableArguments {
         guard ["group", "none"].contains(durability) else { throw ValidationError("--durability must be group or none, got \(durability)") }
         guard (1...1024).contains(segmentMB) else { throw ValidationError("--segment-mb must be 1...1024") }
         guard retentionDays >= 0, retentionGB >= 0 else { throw ValidationError("retention values must not be negative") }
+        guard (0...86_400).contains(forgetEraseDelayS) else { throw ValidationError("--forget-erase-delay-s must be 0...86400") }
         guard skewToleranceS >= 0 else { throw ValidationError("--skew-tolerance-s must not be negative") }
         guard rateRequests > 0, rateEvents > 0 else { throw ValidationError("rate limits must be positive") }
         guard (1...64).contains(messageMB) else { throw ValidationError("--message-mb must be 1...64") }
@@ -63,6 +67,7 @@ struct ServiceOptions: ParsableArguments {
         c.log.retention = LogConfiguration.Retention(
             ageMax: retentionDays > 0 ? .seconds(retentionDays * 86_400) : nil,
             totalBytesMax: retentionGB > 0 ? retentionGB << 30 : nil)
+        c.forgetEraseDelay = .milliseconds(Int64(forgetEraseDelayS * 1000))
         c.skewToleranceMicros = Int64(skewToleranceS) * 1_000_000
         c.rateLimits = .init(requestsPerSecond: rateRequests, requestsBurst: rateRequests * 2,
                              eventsPerSecond: rateEvents, eventsBurst: rateEvents * 2)

@@ -64,7 +64,7 @@ struct SeedRecipeTests {
         #expect(devices.rows == [StatsRow(value: 2)])
 
         // Forget: nothing of the user is returned any more.
-        #expect(engine.forget(StoredForget(project: p, userID: "user_42", requestedAt: 0), recordSeq: 6) == 8)
+        #expect(engine.forget(StoredForget(project: p, userID: "user_42", requestedAt: 0), recordSeq: 6).hidden == 8)
         #expect(try engine.events(project: p, EventsQuery(from: 0, to: .max)).rows.isEmpty)
         #expect(engine.user(project: p, UserQuery(userID: "user_42")).anonymousIDs.isEmpty)
     }

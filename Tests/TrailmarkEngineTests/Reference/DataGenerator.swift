@@ -95,7 +95,7 @@ struct DataGenerator {
 
     /// A whole log: batches of events and identifies with increasing record numbers,
     /// sometimes a forget.
-    mutating func log() -> [GeneratedRecord] {
+    mutating func log(forgetChance: Double = 0.04) -> [GeneratedRecord] {
         var records: [GeneratedRecord] = []
         var usedIDs: [String] = []
         var recordSeq = UInt64.random(in: 1...50, using: &rng)
@@ -104,9 +104,14 @@ struct DataGenerator {
             recordSeq += UInt64.random(in: 1...3, using: &rng)
             if rng.chance(0.3) {
                 let n = Int.random(in: 1...3, using: &rng)
-                let ids = (0..<n).map { _ in Identify(anonymousID: "a\(Int.random(in: 0..<anonCount, using: &rng))", userID: user(), timestamp: time()) }
+                var ids = (0..<n).map { _ in Identify(anonymousID: "a\(Int.random(in: 0..<anonCount, using: &rng))", userID: user(), timestamp: time()) }
+                // Records with an odd number carry a received time; the others are as
+                // written before `received_at` existed (no rng draw: the data stays put).
+                for i in ids.indices where recordSeq % 2 == 1 {
+                    ids[i].receivedAt = ids[i].timestamp.map { $0 + Int64(recordSeq % 7) * DataGenerator.minute }
+                }
                 records.append(.identifies(StoredIdentifyBatch(project: DataGenerator.project, identifies: ids), recordSeq))
-            } else if rng.chance(0.04) {
+            } else if rng.chance(forgetChance) {
                 records.append(.forget(StoredForget(project: DataGenerator.project, userID: user(), requestedAt: 0), recordSeq))
             } else {
                 let n = Int.random(in: 1...25, using: &rng)

@@ -16,8 +16,9 @@ final class ReferenceModel {
 
     var rows: [Row] = []
     var identifies: [IdentifyRecord] = []
-    var forgotten: Set<String> = []
     var seenEventIDs: Set<String> = []
+    /// Rows forgets deleted so far.
+    var deletedCount = 0
 
     // MARK: records
 
@@ -42,13 +43,28 @@ final class ReferenceModel {
             identifies.append(IdentifyRecord(anon: identify.anonymousID, user: identify.userID, timestamp: ts, seq: seq))
             let e = Event(
                 event: "$identify", anonymousID: identify.anonymousID, userID: identify.userID, timestamp: ts,
-                attribution: Attribution(source: "direct", medium: "direct", campaign: nil, rule: "direct", confidence: .high), seq: seq
+                receivedAt: identify.receivedAt, attribution: Attribution(source: "direct", medium: "direct", campaign: nil, rule: "direct", confidence: .high), seq: seq
             )
             rows.append(Row(event: e))
         }
     }
 
-    func forget(_ user: String) { forgotten.insert(user) }
+    /// A forget deletes what is stored so far: rows whose stitched user is `user`, rows of
+    /// anonymous ids all of whose identifies name it, and its identifies. Later events
+    /// under the same ids are a new history. Returns how many rows it deleted.
+    @discardableResult
+    func forget(_ user: String) -> Int {
+        let before = rows.count
+        rows.removeAll { row in
+            let e = row.event
+            if userOf(e) == user { return true }
+            let ids = identifiesOf(e.anonymousID)
+            return !ids.isEmpty && ids.allSatisfy { $0.user == user }
+        }
+        identifies.removeAll { $0.user == user }
+        deletedCount += before - rows.count
+        return before - rows.count
+    }
 
     // MARK: §3 stitching
 
@@ -66,19 +82,13 @@ final class ReferenceModel {
         return ids.last(where: { $0.timestamp < t })!.user  // non-empty and none >= t
     }
 
-    func isHidden(_ e: Event) -> Bool {
-        if let u = userOf(e), forgotten.contains(u) { return true }
-        let ids = identifiesOf(e.anonymousID)
-        return !ids.isEmpty && ids.allSatisfy { forgotten.contains($0.user) }
-    }
-
     func unitOf(_ e: Event, _ kind: UnitKind) -> String {
         if kind == .user, let u = userOf(e) { return "user:" + u }
         return "anon:" + e.anonymousID
     }
 
-    /// Stored events no forget hides.
-    var visible: [Event] { rows.map(\.event).filter { !isHidden($0) } }
+    /// Stored events (forgets removed theirs from `rows`).
+    var visible: [Event] { rows.map(\.event) }
 
     static func before(_ a: Event, _ b: Event) -> Bool {
         (a.timestamp!, a.seq!) < (b.timestamp!, b.seq!)
@@ -181,7 +191,6 @@ final class ReferenceModel {
 
     func user(_ q: UserQuery) -> UserResult {
         var result = UserResult(userID: q.userID, anonymousIDs: [], firstTouch: nil, prelogin: [], conversionEvent: q.conversionEvent)
-        if forgotten.contains(q.userID) { return result }
         let mine = identifies.filter { $0.user == q.userID }
         result.anonymousIDs = Array(Set(mine.map(\.anon))).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         let events = visible.filter { userOf($0) == q.userID }.sorted(by: ReferenceModel.before)

@@ -54,7 +54,7 @@ extension SeededRandom {
 
     mutating func identify() -> Identify {
         Identify(anonymousID: string(), userID: string(), traits: properties(), timestamp: optional { $0.int64() },
-                 seq: optional { UInt64(bitPattern: $0.int64()) })
+                 seq: optional { UInt64(bitPattern: $0.int64()) }, receivedAt: optional { $0.int64() })
     }
 
     mutating func uint32() -> UInt32 { UInt32(truncatingIfNeeded: int64()) }

@@ -85,7 +85,8 @@ enum VectorSamples {
         ("HealthResponse", "HealthResponse", HealthResponse(status: .replaying, events: 1_000_000)),
         ("StoredEventBatch", "StoredEventBatch", StoredEventBatch(project: "proj_1", events: [stored, signup])),
         ("StoredIdentifyBatch", "StoredIdentifyBatch", StoredIdentifyBatch(
-            project: "proj_1", identifies: [Identify(anonymousID: "a-7f3e", userID: "user-42", traits: ["vip": .bool(true)], timestamp: t0, seq: 9 << 20)])),
+            project: "proj_1", identifies: [Identify(anonymousID: "a-7f3e", userID: "user-42", traits: ["vip": .bool(true)], timestamp: t0, seq: 9 << 20,
+                                                         receivedAt: t0 + 250_000)])),
         ("StoredForget", "StoredForget", StoredForget(project: "proj_1", userID: "user-42", requestedAt: t0 + 3_600_000_000)),
     ]
 }
