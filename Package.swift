@@ -19,6 +19,9 @@ let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics
 let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+// --- lifecycle ---
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
 
 let package = Package(
     name: "Trailmark",
@@ -40,6 +43,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // --- lifecycle ---
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         // --- clients ---
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
@@ -85,7 +90,8 @@ let package = Package(
         // MARK: Executables.
         .executableTarget(
             name: "trailmark",
-            dependencies: ["TrailmarkServices", "TrailmarkTransport", "TrailmarkStorage", "TrailmarkWire", "TrailmarkSDK", argumentParser, logging, metrics, prometheus],
+            dependencies: ["TrailmarkServices", "TrailmarkTransport", "TrailmarkStorage", "TrailmarkWire", "TrailmarkSDK", argumentParser, logging, metrics, prometheus,
+                           serviceLifecycle, unixSignals],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -37,6 +37,8 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     private var readPending = false
     private var closed = false
     var draining = false
+    /// The final GOAWAY (last processed stream) is queued; sent at most once.
+    private var finalGoAwaySent = false
     var budget: ControlFrameBudget
     private var idleTimer: RepeatedTask?
     private var bytesReadSinceIdleCheck = 0
@@ -185,6 +187,13 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
         }
         if wrote { context.flush() }
         if outputBuffer.capacity > 16 << 10 { outputBuffer = ByteBuffer() }  // idle connections keep no large buffer
+        if draining && streams.isEmpty && !finalGoAwaySent {
+            // Drained before the final GOAWAY was due: send it now, so the peer learns which
+            // of its streams were processed, and close after it.
+            submitFinalGoAway(session)
+            pump()
+            return
+        }
         if (!session.wantsRead && !session.wantsWrite) || (draining && streams.isEmpty && !session.wantsWrite) {
             close()
         }
@@ -209,14 +218,15 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     private func checkIdle() {
         defer { bytesReadSinceIdleCheck = 0 }
         guard streams.isEmpty, bytesReadSinceIdleCheck == 0, let session else { return }
-        session.submitGoAway(errorCode: NGHTTP2_NO_ERROR.rawValue)
+        submitFinalGoAway(session)
         draining = true
         pump()
         close()
     }
 
     /// Two-phase GOAWAY (RFC 9113 §6.8): a shutdown notice now, the final GOAWAY with the
-    /// last processed stream one second later; the connection closes when its streams finish.
+    /// last processed stream one second later (or as soon as no stream is open); the
+    /// connection closes when its streams finish.
     private func beginDrain() {
         guard !draining, let session, let bound = loopBound else { return }
         draining = true
@@ -224,9 +234,14 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
         pump()
         eventLoop.scheduleTask(in: .seconds(1)) {
             let handler = bound.value
-            guard !handler.closed, let session = handler.session else { return }
-            session.submitGoAway(errorCode: NGHTTP2_NO_ERROR.rawValue)
+            guard !handler.closed, !handler.finalGoAwaySent, let session = handler.session else { return }
+            handler.submitFinalGoAway(session)
             handler.pump()
         }
+    }
+
+    private func submitFinalGoAway(_ session: NGHTTP2Session) {
+        finalGoAwaySent = true
+        session.submitGoAway(errorCode: NGHTTP2_NO_ERROR.rawValue)
     }
 }

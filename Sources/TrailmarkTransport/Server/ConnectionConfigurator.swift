@@ -17,14 +17,21 @@ enum ConnectionConfigurator {
 }
 
 /// Waits for `TLSEvent.handshakeCompleted` and installs HTTP/2 (`h2`) or HTTP/1.1
-/// (`http/1.1` or no ALPN), then leaves the pipeline.
+/// (`http/1.1` or no ALPN), then leaves the pipeline. A `ConnectionDrainEvent` that arrives
+/// during the handshake is held and passed to the protocol handler once it is installed
+/// (HTTP/2 then answers with GOAWAY, HTTP/1.1 closes while idle).
 final class ALPNConfigurator: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     private let shared: ServerShared
+    private var drainRequested = false
 
     init(shared: ServerShared) { self.shared = shared }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ConnectionDrainEvent {
+            drainRequested = true
+            return
+        }
         guard case .handshakeCompleted(let negotiated) = event as? TLSEvent else {
             context.fireUserInboundEventTriggered(event)
             return
@@ -36,6 +43,7 @@ final class ALPNConfigurator: ChannelInboundHandler, RemovableChannelHandler {
             } else {
                 try ConnectionConfigurator.addHTTP1(to: pipeline, shared: shared)
             }
+            if drainRequested { context.fireUserInboundEventTriggered(ConnectionDrainEvent()) }
             pipeline.removeHandler(context: context, promise: nil)
         } catch {
             context.fireErrorCaught(error)
@@ -47,7 +55,9 @@ final class ALPNConfigurator: ChannelInboundHandler, RemovableChannelHandler {
 /// Plaintext: buffers the first bytes until they either match the HTTP/2 preface
 /// (`PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`, prior knowledge) or diverge from it (HTTP/1.1),
 /// then installs that protocol, replays the bytes and leaves. Must decide within the
-/// handshake timeout.
+/// handshake timeout. A `ConnectionDrainEvent` closes a connection that has sent nothing yet;
+/// after the first bytes it is held and passed on after the replay (so a request already
+/// begun is still answered).
 final class PlaintextSniffer: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -55,6 +65,7 @@ final class PlaintextSniffer: ChannelInboundHandler, RemovableChannelHandler {
     private let shared: ServerShared
     private var buffered: ByteBuffer?
     private var timer: Scheduled<Void>?
+    private var drainRequested = false
 
     init(shared: ServerShared) { self.shared = shared }
 
@@ -93,6 +104,19 @@ final class PlaintextSniffer: ChannelInboundHandler, RemovableChannelHandler {
         buffered = nil
         context.fireChannelRead(wrapInboundOut(bytes))
         context.fireChannelReadComplete()
+        if drainRequested { context.fireUserInboundEventTriggered(ConnectionDrainEvent()) }
         pipeline.removeHandler(context: context, promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ConnectionDrainEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        if buffered == nil {
+            context.close(promise: nil)
+        } else {
+            drainRequested = true
+        }
     }
 }

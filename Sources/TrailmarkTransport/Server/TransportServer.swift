@@ -14,6 +14,9 @@ public final class TransportServer: Sendable {
         var group: MultiThreadedEventLoopGroup?
         var listener: (any Channel)?
         var connections: [ObjectIdentifier: any Channel] = [:]
+        /// Set by `shutdown()` before it lists the connections to drain: a connection accepted
+        /// after that moment is closed at once (it could miss the drain event otherwise).
+        var draining = false
         var tls: TLSContext?
         var caFile: String?
     }
@@ -49,9 +52,7 @@ public final class TransportServer: Sendable {
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 << 10, high: 128 << 10))
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    guard self.admit(channel) else {
-                        throw TransportError(.connectionClosed, "connection limit \(shared.limits.connectionsMax) reached")
-                    }
+                    if let refusal = self.admit(channel) { throw refusal }
                     let pipeline = channel.pipeline.syncOperations
                     if let tls = self.currentTLS() {
                         let connection = try TLSConnection(context: tls)
@@ -100,37 +101,60 @@ public final class TransportServer: Sendable {
 
     private func currentTLS() -> TLSContext? { state.withLock { $0.tls } }
 
-    private func admit(_ channel: any Channel) -> Bool {
+    /// Registers an accepted connection; returns why it is refused instead (limit reached,
+    /// or the server is shutting down).
+    private func admit(_ channel: any Channel) -> TransportError? {
         let id = ObjectIdentifier(channel)
-        let admitted = state.withLock { state -> Bool in
-            guard state.connections.count < shared.limits.connectionsMax else { return false }
+        let refusal = state.withLock { state -> TransportError? in
+            if state.draining { return TransportError(.connectionClosed, "the server is shutting down") }
+            guard state.connections.count < shared.limits.connectionsMax else {
+                return TransportError(.connectionClosed, "connection limit \(shared.limits.connectionsMax) reached")
+            }
             state.connections[id] = channel
-            return true
+            return nil
         }
-        if admitted {
+        if refusal == nil {
             channel.closeFuture.whenComplete { [self] _ in
                 _ = state.withLock { $0.connections.removeValue(forKey: id) }
             }
         }
-        return admitted
+        return refusal
     }
 
     /// Open connections right now.
     public var connectionCount: Int { state.withLock { $0.connections.count } }
 
-    /// Graceful shutdown: stop accepting, ask every connection to drain, wait up to
-    /// `TransportTimeouts.drain`, close what is left, stop the event loops.
+    /// Graceful shutdown: stop accepting, ask every connection to drain (HTTP/2: GOAWAY, open
+    /// streams run to completion; HTTP/1.1: the current response is the last), wait until
+    /// they have closed or `TransportTimeouts.drain` has passed, close what is left, stop the
+    /// event loops. Called from a cancelled task, it skips the wait and closes at once.
+    /// Idempotent; a no-op before `start()`.
     public func shutdown() async {
-        let (listener, group) = state.withLock { ($0.listener, $0.group) }
+        let (listener, group, connections) = state.withLock { state -> ((any Channel)?, MultiThreadedEventLoopGroup?, [any Channel]) in
+            guard state.group != nil else { return (nil, nil, []) }
+            state.draining = true
+            return (state.listener, state.group, Array(state.connections.values))
+        }
         guard let group else { return }
         try? await listener?.close()
-        let connections = state.withLock { Array($0.connections.values) }
+        let drain = configuration.timeouts.drain
+        shared.logger.info("shutdown: listener closed; draining open connections",
+                           metadata: ["connections": "\(connections.count)", "timeout": "\(drain)"])
         for channel in connections { channel.pipeline.fireUserInboundEventTriggered(ConnectionDrainEvent()) }
-        let deadline = ContinuousClock.now + configuration.timeouts.drain
-        while connectionCount > 0 && ContinuousClock.now < deadline {
+        let clock = ContinuousClock()
+        let start = clock.now
+        while connectionCount > 0 && clock.now < start + drain && !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        for channel in state.withLock({ Array($0.connections.values) }) { try? await channel.close() }
+        let left = state.withLock { Array($0.connections.values) }
+        if left.isEmpty {
+            shared.logger.info("shutdown: connections drained", metadata: ["elapsed": "\(clock.now - start)"])
+        } else {
+            let reason = Task.isCancelled ? "cancelled" : "drain timeout"
+            shared.logger.warning("shutdown: closing connections still open",
+                                  metadata: ["connections": "\(left.count)", "reason": "\(reason)"])
+        }
+        for channel in left { try? await channel.close() }
         state.withLock {
             $0.listener = nil
             $0.group = nil

@@ -21,11 +21,20 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .long, help: "PEM private key for --cert. Env TRAILMARK_KEY_FILE.")
     var key: String?
 
+    @Option(name: .long, help: "On SIGINT/SIGTERM, how long in-flight requests may run before open connections are closed, seconds (a second signal closes them at once). Env TRAILMARK_SHUTDOWN_GRACE_SECONDS.")
+    var shutdownGraceSeconds: Double = Double(environment("SHUTDOWN_GRACE_SECONDS") ?? "") ?? 10
+
     func validate() throws {
         guard (1...65_535).contains(port) || port == 0 else { throw ValidationError("--port must be 0...65535, got \(port)") }
         guard (cert == nil) == (key == nil) else { throw ValidationError("--cert and --key go together") }
         guard !(plaintext && cert != nil) else { throw ValidationError("--plaintext cannot be combined with --cert/--key") }
+        guard shutdownGraceSeconds.isFinite, (0...3_600).contains(shutdownGraceSeconds) else {
+            throw ValidationError("--shutdown-grace-seconds must be 0...3600, got \(shutdownGraceSeconds)")
+        }
     }
+
+    /// `--shutdown-grace-seconds` as a duration (the transport's drain timeout).
+    var shutdownGrace: Duration { .milliseconds(Int64((shutdownGraceSeconds * 1_000).rounded())) }
 
     /// The transport configuration these options describe.
     var serverConfiguration: TransportServerConfiguration {
@@ -37,6 +46,8 @@ struct ServeOptions: ParsableArguments {
         } else {
             security = .developmentCertificate(dataDirectory: data)
         }
-        return TransportServerConfiguration(host: host, port: port, security: security)
+        var configuration = TransportServerConfiguration(host: host, port: port, security: security)
+        configuration.timeouts.drain = shutdownGrace
+        return configuration
     }
 }
