@@ -74,6 +74,20 @@ public final class EventEngine: Sendable {
         return s.isDuplicate(eventID: eventID)
     }
 
+    /// The 64-bit fingerprint the engine's duplicate check keys an `event_id` by (never 0;
+    /// deterministic across runs). Two ids with one fingerprint count as the same id
+    /// (`docs/ENGINE.md` states the odds).
+    public static func fingerprint(eventID: String) -> UInt64 {
+        EventIDSet.fingerprint(eventID)
+    }
+
+    /// For each fingerprint (0 = none): whether the project already stores an event with
+    /// that id. One lock acquisition for the whole list.
+    public func areDuplicates(project: String, fingerprints: [UInt64]) -> [Bool] {
+        guard let s = existing(project) else { return Array(repeating: false, count: fingerprints.count) }
+        return s.containsFingerprints(fingerprints)
+    }
+
     /// Events stored in the project (those forgets deleted left out).
     public func eventCount(project: String) -> Int {
         existing(project).map { let snap = $0.snapshot(); return snap.rowCount - snap.deleted.rowCount } ?? 0

@@ -48,7 +48,10 @@ struct EventIDSet: Sendable {
     }
 
     func contains(_ id: String) -> Bool {
-        let fp = EventIDSet.fingerprint(id)
+        contains(fingerprint: EventIDSet.fingerprint(id))
+    }
+
+    func contains(fingerprint fp: UInt64) -> Bool {
         var i = EventIDSet.home(fp, slots.count)
         while true {
             let s = slots[i]

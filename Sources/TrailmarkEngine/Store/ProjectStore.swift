@@ -161,6 +161,11 @@ final class ProjectStore: Sendable {
         state.withLock { $0.eventIDs.contains(eventID) }
     }
 
+    /// For each fingerprint (0 = none): already in the `event_id` set. One lock for all.
+    func containsFingerprints(_ fingerprints: [UInt64]) -> [Bool] {
+        state.withLock { s in fingerprints.map { $0 != 0 && s.eventIDs.contains(fingerprint: $0) } }
+    }
+
     /// A consistent view of everything ingested so far (see the type's comment).
     func snapshot() -> StoreSnapshot {
         // Under the lock: O(chunks) copies of the chunk directories and counts.

@@ -10,9 +10,13 @@ import TrailmarkWire
 ///
 /// Owns: the ids it has appended that the engine may not have indexed yet (`recent`) and
 /// the ids of batches still on their way to disk (`pending`). Everything older is the
-/// engine's (`EventEngine.isDuplicate`), fed by the log tailer. The actor serialises the
+/// engine's (`EventEngine.areDuplicates`), fed by the log tailer. The actor serialises the
 /// duplicate decision; while a batch waits for group commit other batches proceed, so
 /// concurrent requests share one `fdatasync`.
+///
+/// Ids are keyed by the engine's 64-bit `event_id` fingerprint, computed before the actor
+/// is entered, so the serial part costs a few integer-keyed lookups per event and one
+/// engine lock per batch, not string hashing.
 public actor IngestService {
     private let log: SegmentLog
     private let engine: EventEngine
@@ -27,19 +31,20 @@ public actor IngestService {
     private final class PendingAppend: Sendable {
         let task: Task<UInt64, any Error>
         let project: String
-        let ids: [String]
+        /// Fingerprints of the event ids it writes.
+        let ids: [UInt64]
 
-        init(task: Task<UInt64, any Error>, project: String, ids: [String]) {
+        init(task: Task<UInt64, any Error>, project: String, ids: [UInt64]) {
             self.task = task
             self.project = project
             self.ids = ids
         }
     }
 
-    /// project → event id → the append that is writing it.
-    private var pending: [String: [String: PendingAppend]] = [:]
-    /// project → event id → the record that holds it, until the engine has indexed it.
-    private var recent: [String: [String: UInt64]] = [:]
+    /// project → event id fingerprint → the append that is writing it.
+    private var pending: [String: [UInt64: PendingAppend]] = [:]
+    /// project → event id fingerprint → the record that holds it, until the engine has indexed it.
+    private var recent: [String: [UInt64: UInt64]] = [:]
     private var recentCount = 0
 
     public init(
@@ -82,7 +87,8 @@ public actor IngestService {
         let receivedAt = now()
         let offset = skew.offset(receivedAt: receivedAt, sentAt: batch.sentAt)
         let millis = UInt64(max(0, receivedAt / 1000))
-        var generated = Set<Int>()
+        var generated = [Bool](repeating: false, count: events.count)
+        var fingerprints = [UInt64](repeating: 0, count: events.count)
         // Server-assigned ids: UUIDv7 random bits from a generator seeded once per batch
         // from the system's (74 random bits per id; unique, not secret).
         var idRandom = FastRandom(seed: UInt64.random(in: 0...UInt64.max))
@@ -93,8 +99,9 @@ public actor IngestService {
             events[i].timestamp = skew.correct(events[i].timestamp, receivedAt: receivedAt, offset: offset)
             if events[i].eventID == nil {
                 events[i].eventID = UUIDv7.make(milliseconds: millis, using: &idRandom)
-                generated.insert(i)
+                generated[i] = true
             }
+            fingerprints[i] = EventEngine.fingerprint(eventID: events[i].eventID ?? "")
             let input = AttributionInput(url: events[i].url, referrer: events[i].referrer)
             if let known = attributions[input] {
                 events[i].attribution = known
@@ -104,7 +111,7 @@ public actor IngestService {
                 events[i].attribution = computed
             }
         }
-        return try await commit(events, generated: generated, batchID: batch.batchID, project: project)
+        return try await commit(events, fingerprints: fingerprints, generated: generated, batchID: batch.batchID, project: project)
     }
 
     private struct AttributionInput: Hashable {
@@ -113,16 +120,16 @@ public actor IngestService {
     }
 
     /// The isolated part of `track`: decide which events are new, append them, answer.
-    private func commit(_ events: [Event], generated: Set<Int>, batchID: UInt64?, project: String) async throws(APIError) -> BatchAck {
+    private func commit(_ events: [Event], fingerprints: [UInt64], generated: [Bool], batchID: UInt64?, project: String) async throws(APIError) -> BatchAck {
         let eventIDs = events.map { $0.eventID ?? "" }
         while true {
-            let decision = decide(events, generated: generated, project: project)
+            let decision = decide(events, fingerprints: fingerprints, generated: generated, project: project)
             switch decision {
             case .waitFor(let other):
                 settle(other, await Self.outcome(of: other))
                 continue
-            case .store(let fresh, let duplicates):
-                let accepted = try await append(fresh, project: project)
+            case .store(let fresh, let freshIDs, let duplicates):
+                let accepted = try await append(fresh, ids: freshIDs, project: project)
                 metrics.eventsAccepted.increment(by: Int64(accepted))
                 metrics.eventsDuplicate.increment(by: Int64(duplicates))
                 return BatchAck(batchID: batchID, accepted: UInt32(accepted), duplicates: UInt32(duplicates), eventIDs: eventIDs)
@@ -132,36 +139,47 @@ public actor IngestService {
 
     private enum Decision {
         case waitFor(PendingAppend)
-        case store([Event], duplicates: Int)
+        case store([Event], ids: [UInt64], duplicates: Int)
     }
 
     /// Splits a batch into new events and retries. An id still being written by another
     /// batch is neither: that batch's outcome decides, so the caller waits for it first.
-    private func decide(_ events: [Event], generated: Set<Int>, project: String) -> Decision {
+    private func decide(_ events: [Event], fingerprints: [UInt64], generated: [Bool], project: String) -> Decision {
         pruneRecent()
-        var fresh: [Event] = []
-        fresh.reserveCapacity(events.count)
-        var seenInBatch = Set<String>()
-        var duplicates = 0
         let pendingIDs = pending[project] ?? [:]
+        if !pendingIDs.isEmpty {
+            for i in events.indices where !generated[i] {
+                if let other = pendingIDs[fingerprints[i]] { return .waitFor(other) }
+            }
+        }
+        // Client-sent ids the engine already stores: one lock for the batch.
+        let candidates = fingerprints.indices.map { generated[$0] ? 0 : fingerprints[$0] }
+        let stored = engine.areDuplicates(project: project, fingerprints: candidates)
         let recentIDs = recent[project] ?? [:]
+        var fresh: [Event] = []
+        var freshIDs: [UInt64] = []
+        fresh.reserveCapacity(events.count)
+        freshIDs.reserveCapacity(events.count)
+        var seenInBatch = Set<UInt64>(minimumCapacity: events.count)
+        var duplicates = 0
         for (i, event) in events.enumerated() {
-            guard let id = event.eventID else { continue }
-            if generated.contains(i) {
+            let fp = fingerprints[i]
+            if generated[i] {
                 fresh.append(event)
+                freshIDs.append(fp)
                 continue
             }
-            if let other = pendingIDs[id] { return .waitFor(other) }
-            if !seenInBatch.insert(id).inserted || recentIDs[id] != nil || engine.isDuplicate(project: project, eventID: id) {
+            if !seenInBatch.insert(fp).inserted || recentIDs[fp] != nil || stored[i] {
                 duplicates += 1
             } else {
                 fresh.append(event)
+                freshIDs.append(fp)
             }
         }
-        return .store(fresh, duplicates: duplicates)
+        return .store(fresh, ids: freshIDs, duplicates: duplicates)
     }
 
-    private func append(_ fresh: [Event], project: String) async throws(APIError) -> Int {
+    private func append(_ fresh: [Event], ids: [UInt64], project: String) async throws(APIError) -> Int {
         guard !fresh.isEmpty else { return 0 }
         let log = self.log
         // The task encodes off the actor, then waits for group commit.
@@ -174,8 +192,10 @@ public actor IngestService {
                 }
                 return try await log.append(payload, kind: .eventBatch)
             },
-            project: project, ids: fresh.compactMap(\.eventID))
-        for id in append.ids { pending[project, default: [:]][id] = append }
+            project: project, ids: ids)
+        var projectPending = pending.removeValue(forKey: project) ?? [:]
+        for id in ids { projectPending[id] = append }
+        pending[project] = projectPending
         let result = await Self.outcome(of: append)
         settle(append, result)
         switch result {
@@ -191,13 +211,17 @@ public actor IngestService {
     /// Moves a finished append's ids out of `pending` (into `recent` when it succeeded).
     /// Idempotent: the appender and every batch that waited on it call it.
     private func settle(_ append: PendingAppend, _ result: Result<UInt64, any Error>) {
-        for id in append.ids where pending[append.project]?[id] === append {
-            pending[append.project]?[id] = nil
+        guard var projectPending = pending.removeValue(forKey: append.project) else { return }
+        var projectRecent = recent.removeValue(forKey: append.project) ?? [:]
+        for id in append.ids where projectPending[id] === append {
+            projectPending[id] = nil
             if case .success(let seq) = result {
-                recent[append.project, default: [:]][id] = seq
+                projectRecent[id] = seq
                 recentCount += 1
             }
         }
+        if !projectPending.isEmpty { pending[append.project] = projectPending }
+        if !projectRecent.isEmpty { recent[append.project] = projectRecent }
     }
 
     /// Forgets `recent` entries the engine has indexed (it answers for them from now on).
