@@ -14,8 +14,9 @@ public struct EventValidator: Sendable {
     public init(limits: WireLimits = .default) { self.limits = limits }
 
     /// Validates `event` in place (normalising empty optionals), naming fields under `path`.
-    public func validate(_ event: inout Event, path: String) throws(APIError) {
-        func field(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
+    public func validate(_ event: inout Event, path makePath: @autoclosure () -> String) throws(APIError) {
+        // Field paths are built only for an error message (ingest validates every event).
+        func field(_ name: String) -> String { let path = makePath(); return path.isEmpty ? name : "\(path).\(name)" }
         func fail(_ name: String, _ message: String, _ reason: String) -> APIError {
             APIError(.invalidEvent, "\(field(name)) \(message)", field: field(name), reason: reason)
         }
@@ -48,8 +49,8 @@ public struct EventValidator: Sendable {
     }
 
     /// Validates one identify call (SEMANTICS §1: both ids non-empty).
-    public func validate(_ identify: Identify, path: String) throws(APIError) {
-        func field(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
+    public func validate(_ identify: Identify, path makePath: @autoclosure () -> String) throws(APIError) {
+        func field(_ name: String) -> String { let path = makePath(); return path.isEmpty ? name : "\(path).\(name)" }
         guard !identify.anonymousID.isEmpty else {
             throw APIError(.invalidIdentify, "\(field("anonymous_id")) must not be empty", field: field("anonymous_id"), reason: "empty")
         }
@@ -63,29 +64,32 @@ public struct EventValidator: Sendable {
     }
 
     /// Checks a time is within years 1970...9999.
-    public func checkTime(_ t: Int64, _ path: String, _ code: APIError.Code) throws(APIError) {
+    public func checkTime(_ t: Int64, _ makePath: @autoclosure () -> String, _ code: APIError.Code) throws(APIError) {
         guard t >= 0 && t <= Self.timestampMax else {
+            let path = makePath()
             throw APIError(code, "\(path) is \(t) µs, outside 1970-01-01...9999-12-31", field: path, reason: "out_of_range")
         }
     }
 
-    private func checkLength(_ s: String, _ max: Int, _ path: String, _ code: APIError.Code) throws(APIError) {
+    private func checkLength(_ s: String, _ max: Int, _ makePath: @autoclosure () -> String, _ code: APIError.Code) throws(APIError) {
         let n = s.utf8.count
         guard n <= max else {
+            let path = makePath()
             throw APIError(code, "\(path) is \(n) bytes; at most \(max) are allowed", field: path, reason: "too_long")
         }
     }
 
-    private func normalised(_ s: String?, _ max: Int, _ path: String) throws(APIError) -> String? {
+    private func normalised(_ s: String?, _ max: Int, _ path: @autoclosure () -> String) throws(APIError) -> String? {
         guard let s, !s.isEmpty else { return nil }
-        try checkLength(s, max, path, .invalidEvent)
+        try checkLength(s, max, path(), .invalidEvent)
         return s
     }
 
     /// Properties: keys ..256 bytes, at most 64 KiB encoded. "Encoded" is measured as the
     /// JSON text of the map without white space, which the bytes of keys and values plus
     /// 6 per entry bound from above (quotes, colon, comma, and a literal's length).
-    private func checkProperties(_ props: Properties, _ path: String, _ code: APIError.Code) throws(APIError) {
+    private func checkProperties(_ props: Properties, _ makePath: @autoclosure () -> String, _ code: APIError.Code) throws(APIError) {
+        var path: String { makePath() }
         guard props.count <= limits.propertiesCountMax else {
             throw APIError(code, "\(path) has \(props.count) entries; at most \(limits.propertiesCountMax) are allowed", field: path, reason: "too_many")
         }
