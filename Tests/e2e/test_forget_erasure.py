@@ -153,3 +153,29 @@ def test_events_after_a_forget_are_a_new_history(srv):
     # A second forget erases the new history too.
     assert request(srv, "DELETE", f"/v1/users/{USER}", key=sk).json() == {"ok": True, "events_hidden": 1}
     assert events(srv, rk) == []
+
+
+def test_a_crash_before_erasure_replays_the_forget_and_erases_after_restart():
+    s = Server(plaintext=True, extra_args=["--segment-mb", "1", "--forget-erase-delay-s", "3600"])
+    try:
+        s.start()
+        s.keys = {"sk": s.create_key("secret"), "rk": s.create_key("read")}
+        for i in range(3):
+            assert request(s, "POST", "/v1/batch", batch(i), key=s.keys["sk"]).status == 202
+        assert request(s, "POST", "/v1/identify", {"anonymous_id": ANON, "user_id": USER,
+                                                   "timestamp": "2026-07-01T23:00:00Z"}, key=s.keys["sk"]).status == 200
+        kept = [e for e in events(s, s.keys["rk"]) if e["user"] != USER]
+        r = request(s, "DELETE", f"/v1/users/{USER}", key=s.keys["sk"])
+        assert r.status == 200 and r.json()["events_hidden"] == 3 * 400 + 1
+        assert metric(s, "trailmark_forgets_pending_erasure") == 1
+        s.kill9()  # the tombstone is durable; the erasure never ran
+        assert files_containing(s.data_dir, USER)
+        s.extra_args = ["--segment-mb", "1", "--forget-erase-delay-s", "0.2"]
+        s.start()
+        assert events(s, s.keys["rk"]) == kept  # replay re-applied the forget
+        wait_erased(s)
+        for needle in (USER, ANON, SECRET):
+            assert files_containing(s.data_dir, needle) == [], needle
+        assert events(s, s.keys["rk"]) == kept
+    finally:
+        s.cleanup()

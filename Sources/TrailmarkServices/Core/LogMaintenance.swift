@@ -22,7 +22,7 @@ import TrailmarkWire
 final class LogMaintenance: Sendable {
     struct Configuration: Sendable {
         /// How long the oldest waiting forget waits before an erasure pass (batches forgets).
-        var forgetEraseDelay: Duration = .seconds(30)
+        var forgetEraseDelay: Duration = .seconds(300)
         /// How often retention limits are enforced (when any is configured).
         var retentionInterval: Duration = .seconds(60)
         /// How often the loop wakes to check.

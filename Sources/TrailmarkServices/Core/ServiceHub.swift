@@ -23,7 +23,7 @@ public final class ServiceHub: Sendable {
         /// Events per `POST /v1/batch` (API.md: 1..1000).
         public var jsonBatchEventsMax = 1000
         /// How long forgets are batched before they are erased from disk.
-        public var forgetEraseDelay: Duration = .seconds(30)
+        public var forgetEraseDelay: Duration = .seconds(300)
 
         public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
     }

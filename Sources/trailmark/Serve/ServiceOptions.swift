@@ -25,7 +25,7 @@ struct ServiceOptions: ParsableArguments {
     var retentionGB: Int = Int(environment("RETENTION_GB") ?? "") ?? 0
 
     @Option(name: .long, help: "Seconds forgets are batched before they are erased from disk (DELETE /v1/users/…; 0: at once). Env TRAILMARK_FORGET_ERASE_DELAY_S.")
-    var forgetEraseDelayS: Double = Double(environment("FORGET_ERASE_DELAY_S") ?? "") ?? 30
+    var forgetEraseDelayS: Double = Double(environment("FORGET_ERASE_DELAY_S") ?? "") ?? 300
 
     @Flag(name: .long, help: "Start even if the log is corrupt in the middle: keep the good prefix, move the rest to *.corrupt. Env TRAILMARK_REPAIR=1.")
     var repair: Bool = environment("REPAIR") == "1"
