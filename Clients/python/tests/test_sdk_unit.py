@@ -240,6 +240,44 @@ def test_worker_survives_an_on_error_that_raises(gateway, clients):
     assert gateway.events()[-1]["event_id"] == kept and c._worker.is_alive()
 
 
+def test_many_threads_track_at_once_without_losing_or_blocking(gateway, clients):
+    c = clients(gateway, flush_at=50, max_batch_events=100)
+    made = [[] for _ in range(8)]
+
+    def worker(n):
+        for i in range(500):
+            made[n].append(c.track("t", {"thread": n, "i": i}))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert c.flush() is True
+    sent = [e["event_id"] for e in gateway.events()]
+    assert sorted(sent) == sorted(i for ids in made for i in ids) and len(set(sent)) == 4000
+    for n in range(8):  # each thread's events keep their order
+        assert [e["properties"]["i"] for e in gateway.events() if e["properties"]["thread"] == n] == list(range(500))
+    assert c.stats.sent == 4000 and c.dropped == 0
+
+
+def test_overflow_under_concurrency_counts_every_event(gateway, clients):
+    gate = threading.Event()
+    gateway.script = [Reply(gate=gate)]
+    c = clients(gateway, flush_at=1, max_queue_size=100)
+    c.track("first")
+    gateway.wait_requests(1)
+    threads = [threading.Thread(target=lambda: [c.track("t") for _ in range(1000)]) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert c.dropped == 4000 - 100 and c.stats.queued == 101
+    gate.set()
+    assert c.flush() is True
+    assert c.stats.sent == 101 and len(gateway.events()) == 101
+
+
 # --- flush and shutdown ---
 
 def test_flush_waits_for_the_acknowledgement(gateway, clients):
@@ -324,6 +362,8 @@ def test_properties_are_copied_at_track_time(gateway, clients):
 
 @pytest.mark.parametrize("call,field", [
     (lambda c: c.track(""), "event"),
+    (lambda c: c.track(None), "event"),
+    (lambda c: c.track(7), "event"),
     (lambda c: c.track("x" * 201), "event"),
     (lambda c: c.track("é" * 101), "event"),  # 202 bytes
     (lambda c: c.track("e", {"nested": {"a": 1}}), "properties.nested"),
@@ -343,6 +383,7 @@ def test_properties_are_copied_at_track_time(gateway, clients):
     (lambda c: c.track("e", timestamp=1.5), "timestamp"),
     (lambda c: c.track("e\ud800"), "event"),
     (lambda c: c.identify(""), "user_id"),
+    (lambda c: c.identify(None), "user_id"),
     (lambda c: c.identify("u", anonymous_id=""), "anonymous_id"),
     (lambda c: c.identify("u", {"t": object()}), "traits.t"),
 ])

@@ -131,7 +131,7 @@ class Client(SenderMixin):
         Raises ``ValueError``/``TypeError`` naming the field for input the server would
         refuse (SEMANTICS §1). After ``shutdown`` the event is ignored and None returned.
         """
-        check_text("event", event)
+        check_text("event", event, required=True)
         properties = check_properties("properties", properties)
         for name, value in (("user_id", user_id), ("anonymous_id", anonymous_id), ("session_id", session_id),
                             ("url", url), ("path", path), ("referrer", referrer), ("event_id", event_id)):
@@ -160,7 +160,7 @@ class Client(SenderMixin):
         ``user_id`` (SEMANTICS §1, §3). Identifying the device's own anonymous id also
         makes ``user_id`` the default of later ``track`` calls. Raises ``ValueError``
         naming the field for an empty or oversized id or bad traits."""
-        check_text("user_id", user_id)
+        check_text("user_id", user_id, required=True)
         check_text("anonymous_id", anonymous_id, (1, LIMITS["anonymous_id"][1]))
         traits = check_properties("traits", traits)
         micros = to_micros("timestamp", timestamp)

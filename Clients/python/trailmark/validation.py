@@ -41,9 +41,12 @@ def _utf8_len(name, value):
         raise ValueError(f"{name} is not valid UTF-8 text (lone surrogate)") from None
 
 
-def check_text(name, value, limits=None):
-    """Checks an optional text field against its byte limits; returns it (None stays None)."""
+def check_text(name, value, limits=None, *, required=False):
+    """Checks a text field against its byte limits; returns it. None stays None unless
+    ``required``."""
     if value is None:
+        if required:
+            raise ValueError(f"{name} is required")
         return None
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, got {type(value).__name__}")
