@@ -4,7 +4,8 @@ keep-alive) that records every request and answers from a script.
 A script entry is a ``Reply``; entries are used one per request, then ``default``
 answers (a 202 acknowledging every event, or a 200 for identifies). ``Reply.drop``
 reads the request and closes the connection without answering; ``Reply.delay`` sleeps
-before answering; ``Reply.gate`` (a threading.Event) holds the answer until set.
+before answering; ``Reply.gate`` (a threading.Event) holds the answer until set;
+``Reply.close_after`` answers, then closes the keep-alive connection without saying so.
 """
 import json
 import threading
@@ -20,6 +21,7 @@ class Reply:
     drop: bool = False
     delay: float = 0.0
     gate: threading.Event = None
+    close_after: bool = False  # answer, then close the connection silently (idle keep-alive timeout)
 
 
 @dataclass
@@ -93,6 +95,8 @@ class FakeGateway:
                     self.send_header(k, v)
                 self.end_headers()
                 self.wfile.write(data)
+                if reply.close_after:
+                    self.close_connection = True
 
             do_POST = do_GET = do_DELETE = _handle
 

@@ -135,6 +135,19 @@ def test_transient_failures_are_retried_with_the_same_event_ids(gateway, clients
     assert len({r.connection for r in batches}) >= 3  # the drop and the timeout reopened it
 
 
+def test_a_keep_alive_connection_closed_by_the_server_is_reopened_without_backoff(gateway, clients):
+    gateway.script = [Reply(202, {"ok": True, "accepted": 1, "duplicates": 0}, close_after=True)]
+    c = clients(gateway)
+    delays = no_sleep(c)
+    c.track("one")
+    assert c.flush()
+    two = c.track("two")
+    assert c.flush()
+    assert gateway.events()[-1]["event_id"] == two and c.stats.sent == 2
+    assert delays == [] and c.stats.retries == 0
+    assert [r.connection for r in gateway.requests] == [1, 2]
+
+
 def test_retry_after_is_honoured_exactly(gateway, clients):
     gateway.script = [error(429, "rate_limited", retry_after=3), error(503, "unavailable", retry_after=1)]
     c = clients(gateway, retry_base=0.05, retry_cap=0.2)
