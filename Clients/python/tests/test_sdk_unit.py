@@ -1,5 +1,6 @@
 """The client against an in-process fake gateway: batching, queue overflow, retries
 and their backoff, refusals, bad-event splitting, flush and shutdown, concurrency."""
+import socket
 import threading
 import time
 
@@ -298,8 +299,12 @@ def test_shutdown_flushes_stops_the_worker_and_ignores_later_events(gateway, cli
     assert len(gateway.requests) == 2
 
 
-def test_shutdown_timeout_abandons_a_dead_server(clients):
-    c = Client("http://127.0.0.1:9", "sk_x", shutdown_at_exit=False, retry_base=5, retry_cap=5, max_retries=None)
+def test_shutdown_timeout_abandons_a_dead_server():
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    c = Client(f"http://127.0.0.1:{port}", "sk_x", shutdown_at_exit=False, retry_base=5, retry_cap=5,
+               max_retries=None)
     c.track("e")
     assert c.shutdown(timeout=0.5) is False
     c._worker.join(5)
