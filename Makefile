@@ -29,7 +29,7 @@ run: build
 	.build/debug/trailmark serve --data $(DATA) --port $(PORT) --dev
 
 # Every test: Swift (all modules), then the suites that need processes or peers.
-test: deps test-swift test-codec test-transport test-e2e test-load test-storage-tsan
+test: deps test-swift test-codec test-transport test-e2e test-load test-storage-tsan test-python-sdk
 	@echo "make test: all suites passed"
 
 # --- end to end (Tests/e2e): the real server binary, curl, HTTP/1.1 and HTTP/2 ---
@@ -123,3 +123,12 @@ test-load: deps
 	$(SWIFT) build --product trailmark
 	$(SWIFT) build --product trailmark-load
 	.build/debug/trailmark-load --server-bin $(CURDIR)/.build/debug/trailmark --duration 5s --rate 10000 --batch 100 --verify --chaos --chaos-every 1s --retry-duplicates 0.05
+
+# --- python sdk ---
+# Clients/python (standard library only): unit tests against an in-process fake gateway,
+# then end-to-end tests against this worktree's server binary (TLS with its development CA,
+# lost acknowledgements through a dropping proxy).
+.PHONY: test-python-sdk
+test-python-sdk: deps
+	$(SWIFT) build --product trailmark
+	TRAILMARK_BIN=$(CURDIR)/.build/debug/trailmark /usr/bin/python3 -m pytest -q -p no:cacheprovider Clients/python/tests
