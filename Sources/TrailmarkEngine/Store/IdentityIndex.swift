@@ -6,6 +6,13 @@ struct IdentifyEntry: Sendable, BitwiseCopyable {
     var seq: UInt64
 }
 
+/// What makes two identifies the same call (a retry): dictionary ids and time.
+struct IdentifyKey: Hashable, Sendable {
+    var anon: UInt32
+    var user: UInt32
+    var timestamp: Int64
+}
+
 /// The identify map of SEMANTICS §3 for one snapshot: per anonymous id its identifies
 /// sorted by `(timestamp, seq)`. Identifies deleted by a forget (`DeletedRows`) are left
 /// out, exactly as if they had never been stored.

@@ -37,6 +37,12 @@ final class ProjectStore: Sendable {
         var lastSeq: UInt64?
         var attributions = AppendOnlyColumn<Attribution>()
         var deleted = DeletedRows.none
+        /// Every stored identify's (anonymous id, user, timestamp) → the seqs of retries of
+        /// it that were skipped (a retry is not stored twice, but its slot is in the log).
+        var identifyKeys: [IdentifyKey: [UInt64]] = [:]
+        /// Fingerprint → seqs of events skipped as duplicates of it (rare: ingest drops
+        /// retries before the log). A forget erases these slots with the original.
+        var duplicateSlots: [UInt64: [UInt64]] = [:]
         var eventIDs = EventIDSet()
         var identityCache: IdentityIndex?
         var rowIndexCache: RowIndex?
@@ -88,6 +94,7 @@ final class ProjectStore: Sendable {
                         continue
                     }
                     if fingerprints[i] != 0 && !s.eventIDs.insert(fingerprint: fingerprints[i]) {
+                        s.duplicateSlots[fingerprints[i], default: []].append(StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i))
                         duplicates += 1
                         continue
                     }
@@ -118,6 +125,14 @@ final class ProjectStore: Sendable {
                 let ts = identify.storedTimestamp
                 let anon = s.anons.intern(identify.anonymousID)
                 let user = s.users.intern(identify.userID)
+                // The same pair at the same time again is a retried identify (SEMANTICS §1:
+                // "identifying the same pair again is harmless"): no second `$identify`.
+                let key = IdentifyKey(anon: anon, user: user, timestamp: ts)
+                if s.identifyKeys[key] != nil {
+                    s.identifyKeys[key]!.append(seq)  // present: checked on the line above
+                    continue
+                }
+                s.identifyKeys[key] = []
                 s.identifies.append(IdentifyEntry(anon: anon, user: user, timestamp: ts, seq: seq))
                 s.appendRow(
                     timestamp: ts, seq: seq, name: Identify.impliedEventName, anon: anon, user: identify.userID,
@@ -131,8 +146,8 @@ final class ProjectStore: Sendable {
 
     /// Applies a forget (`docs/ENGINE.md` § Forget): deletes every row whose stitched user is
     /// `userID`, every row of an anonymous id all of whose identifies name it, and the
-    /// user's identifies. Returns the deleted rows' seqs (the slots forget compaction
-    /// erases). Called only by the log's single tailer, so no ingest runs meanwhile.
+    /// user's identifies. Returns the seqs of the slots forget compaction erases: the
+    /// deleted rows' and those of skipped retries of them. Called only by the log's single tailer, so no ingest runs meanwhile.
     func forget(userID: String) -> ForgetOutcome {
         let snap = snapshot()
         guard let u = lookup(snap, user: userID).user else { return ForgetOutcome(hidden: 0, erasedSeqs: []) }
@@ -148,13 +163,28 @@ final class ProjectStore: Sendable {
             !snap.isDeleted(row) && (snap.stitchedUser(row) == u || snap.identity.onlyUser(anon: snap.anon[row]) == u)
         }.sorted()
         var identifySeqs: [UInt64] = []
+        var identifyKeys: [IdentifyKey] = []
         snap.identifies.forEachChunk(in: 0..<snap.identifies.count) { buffer, _ in
-            for e in buffer where e.user == u && !snap.deleted.identifySeqs.contains(e.seq) { identifySeqs.append(e.seq) }
+            for e in buffer where e.user == u && !snap.deleted.identifySeqs.contains(e.seq) {
+                identifySeqs.append(e.seq)
+                identifyKeys.append(IdentifyKey(anon: e.anon, user: e.user, timestamp: e.timestamp))
+            }
         }
-        state.withLock { s in
+        // Skipped duplicates of the deleted events carry the same data: erase them too.
+        let hasDuplicates = state.withLock { !$0.duplicateSlots.isEmpty }
+        let eventFingerprints = hasDuplicates
+            ? rows.compactMap { row in snap.largeFields(row).eventID.flatMap { $0.isEmpty ? nil : EventIDSet.fingerprint($0) } }
+            : []
+        let skipped: [UInt64] = state.withLock { s in
             s.deleted = s.deleted.adding(rows: rows, identifySeqs: identifySeqs)
+            var skipped: [UInt64] = []
+            // Erased identifies leave no key on disk, so none stays here either (replay
+            // after compaction must decide the same).
+            for key in identifyKeys { skipped += s.identifyKeys.removeValue(forKey: key) ?? [] }
+            for fp in eventFingerprints { skipped += s.duplicateSlots.removeValue(forKey: fp) ?? [] }
+            return skipped
         }
-        return ForgetOutcome(hidden: UInt64(rows.count), erasedSeqs: rows.map { snap.seq[$0] })
+        return ForgetOutcome(hidden: UInt64(rows.count), erasedSeqs: (rows.map { snap.seq[$0] } + skipped).sorted())
     }
 
     func isDuplicate(eventID: String) -> Bool {

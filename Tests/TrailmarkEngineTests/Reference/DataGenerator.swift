@@ -98,6 +98,7 @@ struct DataGenerator {
     mutating func log(forgetChance: Double = 0.04) -> [GeneratedRecord] {
         var records: [GeneratedRecord] = []
         var usedIDs: [String] = []
+        var previousIdentifies: [Identify] = []
         var recordSeq = UInt64.random(in: 1...50, using: &rng)
         let batches = Int.random(in: 3...14, using: &rng)
         for _ in 0..<batches {
@@ -110,6 +111,10 @@ struct DataGenerator {
                 for i in ids.indices where recordSeq % 2 == 1 {
                     ids[i].receivedAt = ids[i].timestamp.map { $0 + Int64(recordSeq % 7) * DataGenerator.minute }
                 }
+                // Every third identify batch resends an earlier identify (a retry after a
+                // lost acknowledgement); chosen from the record seq, so no rng draw.
+                if recordSeq % 3 == 0, let again = previousIdentifies.first { ids.append(again) }
+                previousIdentifies += ids
                 records.append(.identifies(StoredIdentifyBatch(project: DataGenerator.project, identifies: ids), recordSeq))
             } else if rng.chance(forgetChance) {
                 records.append(.forget(StoredForget(project: DataGenerator.project, userID: user(), requestedAt: 0), recordSeq))

@@ -39,6 +39,8 @@ final class ReferenceModel {
     func add(_ batch: StoredIdentifyBatch, recordSeq: UInt64) {
         for (i, identify) in batch.identifies.enumerated() {
             let seq = recordSeq << 20 | UInt64(i)
+            // A retried identify (same pair, same time) is stored once.
+            if identifies.contains(where: { $0.anon == identify.anonymousID && $0.user == identify.userID && $0.timestamp == (identify.timestamp ?? identify.receivedAt ?? 0) }) { continue }
             let ts = identify.timestamp!  // generated identifies always carry a timestamp
             identifies.append(IdentifyRecord(anon: identify.anonymousID, user: identify.userID, timestamp: ts, seq: seq))
             let e = Event(
