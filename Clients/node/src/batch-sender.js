@@ -59,15 +59,17 @@ export class BatchSender {
         this.report(error, { eventIds: kept.map((i) => i.id), identifies: 0, dropped: false });
         return { error, kept };
       }
-      failure = error;
       const bad = badEventIndex(error, part.length);
-      if (bad !== undefined && part.length > 1) {
-        this.reject(error, [part[bad]]);
-        work.unshift(part.filter((_, i) => i !== bad));
-      } else if (error.status === 413 && part.length > 1) {
+      if (error.status === 413 && part.length > 1) {
+        // Nothing is lost yet: the halves go out on their own.
         const middle = Math.ceil(part.length / 2);
         work.unshift(part.slice(0, middle), part.slice(middle));
+      } else if (bad !== undefined && part.length > 1) {
+        failure = error;
+        this.reject(error, [part[bad]]);
+        work.unshift(part.filter((_, i) => i !== bad));
       } else {
+        failure = error;
         this.reject(error, part);
       }
     }
