@@ -29,7 +29,7 @@ run: build
 	.build/debug/trailmark serve --data $(DATA) --port $(PORT) --dev
 
 # Every test: Swift (all modules), then the suites that need processes or peers.
-test: deps test-swift test-codec test-transport test-e2e test-load test-storage-tsan
+test: deps test-swift test-codec test-transport test-e2e test-load test-storage-tsan test-node-sdk
 	@echo "make test: all suites passed"
 
 # --- end to end (Tests/e2e): the real server binary, curl, HTTP/1.1 and HTTP/2 ---
@@ -123,3 +123,11 @@ test-load: deps
 	$(SWIFT) build --product trailmark
 	$(SWIFT) build --product trailmark-load
 	.build/debug/trailmark-load --server-bin $(CURDIR)/.build/debug/trailmark --duration 5s --rate 10000 --batch 100 --verify --chaos --chaos-every 1s --retry-duplicates 0.05
+
+# --- node sdk ---
+# Clients/node: unit tests (in-process HTTP/2 fake) and end-to-end tests against this
+# worktree's server binary (TLS, lost acknowledgements through a lossy proxy). Node only.
+.PHONY: test-node-sdk
+test-node-sdk: deps
+	$(SWIFT) build --product trailmark
+	cd Clients/node && TRAILMARK_BIN=$(CURDIR)/.build/debug/trailmark node --test test/
