@@ -193,7 +193,7 @@ export class TrailmarkQueryClient {
 
 export class TrailmarkError extends Error {
   constructor(code: string, message: string, info?: { status?: number; details?: Record<string, unknown>; retryAfterMs?: number; cause?: unknown });
-  /** The API's error code (`invalid_event`, `unauthorized`, `rate_limited`, `unavailable`, …) or `connection_error`, `timeout`, `invalid_response`, `http_<status>`. */
+  /** The API's error code (`invalid_event`, `unauthorized`, `rate_limited`, `unavailable`, …) or `connection_error`, `timeout`, `invalid_response`, `http_<status>`, `closed`. */
   readonly code: string;
   /** HTTP status; 0 when no answer arrived. */
   readonly status: number;

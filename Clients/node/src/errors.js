@@ -5,7 +5,8 @@
  *
  * SDK codes: `connection_error` (connect, TLS, reset stream, lost session, GOAWAY),
  * `timeout` (no answer within `timeoutMs`), `invalid_response` (a body that is not
- * the JSON the API promises), `http_<status>` (a non-2xx answer without a JSON body).
+ * the JSON the API promises), `http_<status>` (a non-2xx answer without a JSON body),
+ * `closed` (a request after `shutdown()`/`close()`; not retryable).
  */
 export class TrailmarkError extends Error {
   /**

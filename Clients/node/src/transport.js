@@ -91,7 +91,7 @@ export class Http2Transport {
   request({ method, path, body, timeoutMs, headers = {} }) {
     return new Promise((resolve, reject) => {
       if (this.closed) {
-        reject(new TrailmarkError('connection_error', 'the client is closed'));
+        reject(new TrailmarkError('closed', 'the client is shut down'));
         return;
       }
       /** @type {import('node:http2').OutgoingHttpHeaders} */

@@ -239,3 +239,15 @@ test('track sends every field under its API name and returns the given eventId',
     session_id: 's1', url: 'https://x.example/p?utm_source=n', path: '/p', referrer: 'https://ref.example/', properties: { a: 'b', n: 1.5, t: true, z: null } });
   assert.equal(fake.batches[0][1].timestamp, '2026-05-01T00:00:00.000001Z');
 });
+
+test('after shutdown a flush of events kept from a failed delivery ends at once (closed is not retried)', async () => {
+  const { c, sleeps, errors } = client({ maxRetries: 0 });
+  fake.script = [{ status: 503, body: { error: 'unavailable', message: 'down' } }];
+  const ids = track(c, 2);
+  await c.shutdown();
+  assert.equal(c.stats.queued, 2, 'kept after the failed shutdown flush');
+  await assert.rejects(c.flush(), (e) => e.code === 'closed' && !e.retryable);
+  assert.deepEqual(sleeps, []);
+  assert.deepEqual(errors.map((e) => [e.error.code, e.info.dropped]), [['unavailable', false], ['closed', true]]);
+  assert.deepEqual(errors[1].info.eventIds, ids);
+});
