@@ -15,7 +15,9 @@ import http2 from 'node:http2';
  * With no action left it acknowledges like `/v1/batch` (202) or `/v1/identify` (200).
  */
 export class FakeServer {
-  constructor() {
+  /** @param {{cert: Buffer, key: Buffer}} [tls] serve TLS (ALPN h2) with this certificate instead of h2c */
+  constructor(tls) {
+    this.tls = tls;
     /** @type {{method: string, path: string, headers: Record<string, unknown>, body: any}[]} */
     this.requests = [];
     /** @type {unknown[]} */
@@ -27,7 +29,7 @@ export class FakeServer {
     this.held = [];
     /** @type {{count: number, resolve: () => void}[]} */
     this.waiters = [];
-    this.server = http2.createServer();
+    this.server = tls ? http2.createSecureServer({ cert: tls.cert, key: tls.key }) : http2.createServer();
     /** @type {Set<import('node:http2').ServerHttp2Session>} */
     this.open = new Set();
     this.server.on('session', (session) => {
@@ -38,16 +40,16 @@ export class FakeServer {
     this.server.on('stream', (stream, headers) => this.onStream(stream, headers));
   }
 
-  /** Starts on a free loopback port. @returns {Promise<FakeServer>} */
-  static async start() {
-    const fake = new FakeServer();
+  /** Starts on a free loopback port. @param {{cert: Buffer, key: Buffer}} [tls] @returns {Promise<FakeServer>} */
+  static async start(tls) {
+    const fake = new FakeServer(tls);
     await new Promise((resolve) => fake.server.listen(0, '127.0.0.1', () => resolve(undefined)));
     return fake;
   }
 
   get origin() {
     const address = /** @type {import('node:net').AddressInfo} */ (this.server.address());
-    return `http://127.0.0.1:${address.port}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${address.port}`;
   }
 
   /** Resolves once `count` requests have arrived. @param {number} count @returns {Promise<void>} */
