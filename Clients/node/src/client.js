@@ -113,7 +113,8 @@ export class Trailmark {
     let anonymousId = checkString(input.anonymousId, 'anonymousId', LIMITS.anonymousIdBytesMax);
     if (!anonymousId && !userId) anonymousId = this.anonymousIdValue;
     const eventId = checkString(input.eventId, 'eventId', LIMITS.eventIdBytesMax) || uuidv7();
-    const json = JSON.stringify({
+    const properties = checkProperties(input.properties, 'properties');
+    const fields = JSON.stringify({
       event,
       event_id: eventId,
       anonymous_id: anonymousId || undefined,
@@ -123,8 +124,8 @@ export class Trailmark {
       url: checkString(input.url, 'url', LIMITS.urlBytesMax) || undefined,
       path: checkString(input.path, 'path', LIMITS.urlBytesMax) || undefined,
       referrer: checkString(input.referrer, 'referrer', LIMITS.urlBytesMax) || undefined,
-      properties: checkProperties(input.properties, 'properties'),
     });
+    const json = properties === undefined ? fields : `${fields.slice(0, -1)},"properties":${properties}}`;
     if (this.closed) return eventId;
     this.queue.push({ seq: ++this.seq, id: eventId, json, bytes: Buffer.byteLength(json, 'utf8') });
     if (this.queue.length >= this.flushAt && !this.running) void this.startDrain({ all: false });
@@ -140,12 +141,13 @@ export class Trailmark {
     if (!input || typeof input !== 'object') throw new TypeError('identify takes an object such as {userId: "u1"}');
     const userId = /** @type {string} */ (checkString(input.userId, 'userId', LIMITS.userIdBytesMax, true));
     const anonymousId = checkString(input.anonymousId, 'anonymousId', LIMITS.anonymousIdBytesMax) || this.anonymousIdValue;
-    const json = JSON.stringify({
+    const traits = checkProperties(input.traits, 'traits');
+    const fields = JSON.stringify({
       anonymous_id: anonymousId,
       user_id: userId,
-      traits: checkProperties(input.traits, 'traits'),
       timestamp: checkTime(input.timestamp, 'timestamp') ?? Date.now() * 1000,
     });
+    const json = traits === undefined ? fields : `${fields.slice(0, -1)},"traits":${traits}}`;
     if (this.closed) return;
     if (this.identifies.length >= this.maxQueueSize) {
       this.identifies.shift();

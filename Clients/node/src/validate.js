@@ -45,7 +45,7 @@ export function checkString(value, field, max, required = false) {
  * 256 bytes, at most 64 KiB as compact JSON (how the server measures it).
  * @param {unknown} value
  * @param {string} field
- * @returns {Record<string, string | number | boolean | null> | undefined}
+ * @returns {string | undefined} the map's compact JSON text (made once, reused in the event)
  */
 export function checkProperties(value, field) {
   if (value === undefined || value === null) return undefined;
@@ -65,9 +65,10 @@ export function checkProperties(value, field) {
     }
     throw new TypeError(`${path} must be a string, number, boolean or null (properties are flat), got ${Array.isArray(v) ? 'array' : typeof v}`);
   }
-  const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
+  const json = JSON.stringify(value);
+  const bytes = Buffer.byteLength(json, 'utf8');
   if (bytes > LIMITS.propertiesBytesMax) throw new RangeError(`${field} is ${bytes} bytes as JSON; at most ${LIMITS.propertiesBytesMax} are allowed`);
-  return /** @type {Record<string, string | number | boolean | null>} */ (value);
+  return json;
 }
 
 /**
