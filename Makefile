@@ -29,7 +29,7 @@ run: build
 	.build/debug/trailmark serve --data $(DATA) --port $(PORT) --dev
 
 # Every test: Swift (all modules), then the suites that need processes or peers.
-test: deps test-swift test-codec test-transport test-e2e test-load test-storage-tsan test-python-sdk
+test: deps test-swift test-codec test-transport test-e2e test-load test-storage-tsan test-python-sdk test-node-sdk
 	@echo "make test: all suites passed"
 
 # --- end to end (Tests/e2e): the real server binary, curl, HTTP/1.1 and HTTP/2 ---
@@ -132,3 +132,10 @@ test-load: deps
 test-python-sdk: deps
 	$(SWIFT) build --product trailmark
 	TRAILMARK_BIN=$(CURDIR)/.build/debug/trailmark /usr/bin/python3 -m pytest -q -p no:cacheprovider Clients/python/tests
+# --- node sdk ---
+# Clients/node: unit tests (in-process HTTP/2 fake) and end-to-end tests against this
+# worktree's server binary (TLS, lost acknowledgements through a lossy proxy). Node only.
+.PHONY: test-node-sdk
+test-node-sdk: deps
+	$(SWIFT) build --product trailmark
+	cd Clients/node && TRAILMARK_BIN=$(CURDIR)/.build/debug/trailmark node --test test/
