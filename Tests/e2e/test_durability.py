@@ -113,3 +113,20 @@ def test_kill9_during_batch_stream_loses_nothing_acknowledged(fresh):
         by_batch.setdefault(eid.rsplit("-", 1)[0], 0)
         by_batch[eid.rsplit("-", 1)[0]] += 1
     assert set(by_batch.values()) == {100}
+
+
+def test_a_retried_identify_is_stored_once_also_after_restart(fresh):
+    body = {"anonymous_id": "idem-anon", "user_id": "idem-user", "timestamp": "2026-06-01T10:00:00Z"}
+    for _ in range(3):
+        assert request(fresh, "POST", "/v1/identify", body, key=fresh.keys["sk"]).status == 200
+
+    def identify_rows():
+        r = request(fresh, "GET", "/v1/query", key=fresh.keys["sk"], params={"from": FROM, "to": TO, "event": "$identify"})
+        return [(e["anonymous_id"], e["user_id"]) for e in r.json()["events"]]
+
+    assert identify_rows() == [("idem-anon", "idem-user")]
+    fresh.restart()
+    assert identify_rows() == [("idem-anon", "idem-user")]
+    later = dict(body, timestamp="2026-06-01T11:00:00Z")  # a new identify of the same pair is stored
+    assert request(fresh, "POST", "/v1/identify", later, key=fresh.keys["sk"]).status == 200
+    assert identify_rows() == [("idem-anon", "idem-user")] * 2
