@@ -125,6 +125,24 @@ public final class EventEngine: Sendable {
         return FunnelRunner(snapshot: snapshot(project), plan: plan).run()
     }
 
+    /// Events held over all projects (deleted ones left out) and an estimate of the bytes
+    /// of their columns, dictionaries and dedup sets. Cheap (builds no index): for gauges.
+    public func totals() -> (events: Int, approximateBytes: Int) {
+        let stores = projects.withLock { Array($0.values) }
+        var events = 0, bytes = 0
+        for s in stores {
+            s.state.withLock { st in
+                events += st.timestamp.count - st.deleted.rowCount
+                bytes += st.timestamp.allocatedBytes + st.seq.allocatedBytes + st.name.allocatedBytes + st.anon.allocatedBytes
+                    + st.user.allocatedBytes + st.session.allocatedBytes + st.attribution.allocatedBytes + st.extras.allocatedBytes
+                    + st.identifies.allocatedBytes + st.names.approximateBytes + st.anons.approximateBytes + st.users.approximateBytes
+                    + st.sessions.approximateBytes + st.eventIDs.allocatedBytes + st.deleted.allocatedBytes
+                    + (st.identityCache?.allocatedBytes ?? 0) + (st.rowIndexCache?.allocatedBytes ?? 0)
+            }
+        }
+        return (events, bytes)
+    }
+
     /// What the project's store occupies, by part (estimated from allocation sizes).
     public func memoryReport(project: String) -> MemoryReport {
         guard let s = existing(project) else { return MemoryReport(rows: 0, columnBytes: 0, dictionaryBytes: 0, eventIDBytes: 0, indexBytes: 0) }

@@ -74,8 +74,20 @@ public final class ServiceHub: Sendable {
     public func runTailer() async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.maintenance.run() }
+            group.addTask { await self.recordEngineGauges(every: .seconds(5)) }
             await tailer.run()
             group.cancelAll()
+        }
+    }
+
+    /// Publishes the engine's size (`trailmark_engine_events`, `trailmark_engine_memory_bytes`)
+    /// until cancelled.
+    private func recordEngineGauges(every interval: Duration) async {
+        while !Task.isCancelled {
+            let totals = engine.totals()
+            metrics.engineEvents.record(Double(totals.events))
+            metrics.engineBytes.record(Double(totals.approximateBytes))
+            do { try await Task.sleep(for: interval) } catch { return }
         }
     }
 

@@ -56,7 +56,9 @@ public actor IdentityService {
         }
         let payload = StoredIdentifyBatch(project: project, identifies: calls).encoded()
         do {
+            let start = ContinuousClock.now
             _ = try await log.append(payload, kind: .identifyBatch)
+            metrics.appendLatency.record(duration: ContinuousClock.now - start)
         } catch {
             throw IngestService.map(error)
         }

@@ -182,6 +182,7 @@ public actor IngestService {
     private func append(_ fresh: [Event], ids: [UInt64], project: String) async throws(APIError) -> Int {
         guard !fresh.isEmpty else { return 0 }
         let log = self.log
+        let latency = metrics.appendLatency
         // The task encodes off the actor, then waits for group commit.
         let append = PendingAppend(
             task: Task<UInt64, any Error> {
@@ -190,7 +191,10 @@ public actor IngestService {
                 guard payload.count <= max else {
                     throw APIError(.payloadTooLarge, "the batch encodes to \(payload.count) bytes; at most \(max) fit in one log record", reason: "too_large")
                 }
-                return try await log.append(payload, kind: .eventBatch)
+                let start = ContinuousClock.now
+                let seq = try await log.append(payload, kind: .eventBatch)
+                latency.record(duration: ContinuousClock.now - start)
+                return seq
             },
             project: project, ids: ids)
         var projectPending = pending.removeValue(forKey: project) ?? [:]
