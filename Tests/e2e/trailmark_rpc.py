@@ -1,6 +1,6 @@
 """A small gRPC-over-HTTP/2 client for the Trailmark binary RPC (Proto/WIRE.md § 1), on the
 `h2` state machine and plain sockets (+ `ssl` with ALPN h2), with the pure-Python codec of
-`trailmark_codec` (re-exported here). Standard library + h2 only.
+the `trailmark_codec` package (re-exported here). Standard library + h2 only.
 
     ch = Channel(port, key="sk_live_...")
     ack = ch.unary("Ingest/Track", {"events": [...]})          # -> BatchAck dict
