@@ -79,6 +79,7 @@ struct LoadCommand: AsyncParsableCommand {
         let transports = try (0..<connections).map { _ in try TransportClient.trailmark(address: address, key: apiKey, tls: tls, userAgent: "trailmark-load/1") }
         let run = "L" + String(UUIDv7.random().prefix(8))
         let metrics = LoadMetrics()
+        let identifyLedger = IdentifyLedger()
         let clock = ContinuousClock()
         let started = clock.now
         let startedMicros = Clock.nowMicros()
@@ -97,7 +98,8 @@ struct LoadCommand: AsyncParsableCommand {
             for s in 0..<totalStreams {
                 var streamPlan = plan
                 if let events { streamPlan.eventsMax = events / totalStreams + (s < events % totalStreams ? 1 : 0) }
-                let driver = StreamDriver(index: s, transport: transports[s % connections], metrics: metrics, plan: streamPlan)
+                let driver = StreamDriver(index: s, transport: transports[s % connections], metrics: metrics, plan: streamPlan,
+                                          identifyLedger: identifyLedger)
                 group.addTask { (s, await driver.run()) }
             }
             var all = [StreamLedger](repeating: StreamLedger(), count: totalStreams)
@@ -117,7 +119,7 @@ struct LoadCommand: AsyncParsableCommand {
             let verifier = Verifier(query: query, run: run)
             try await verifier.waitIndexed()
             note("verifying run \(run)…")
-            verification = try await verifier.verify(ledgers: ledgers, from: startedMicros - 3_600_000_000, to: Clock.nowMicros() + 3_600_000_000)
+            verification = try await verifier.verify(ledgers: ledgers, identifies: identifyLedger.snapshot(), from: startedMicros - 3_600_000_000, to: Clock.nowMicros() + 3_600_000_000)
         }
         let report = LoadReport(metrics: metrics.snapshot(), elapsed: elapsed, verification: verification,
                                 restarts: server?.restarts ?? 0, ledgers: ledgers)

@@ -20,7 +20,7 @@ struct LoadReport {
     var failed: Bool {
         if metrics.eventsAcked == 0 || metrics.ackMismatches > 0 { return true }
         guard let v = verification else { return false }
-        return v.lost > 0 || v.duplicated > 0 || v.halfPresent > 0 || v.unknown > 0
+        return v.lost > 0 || v.duplicated > 0 || v.halfPresent > 0 || v.unknown > 0 || v.identifiesLost > 0 || v.identifiesDuplicated > 0
     }
 
     func text() -> String {
@@ -35,6 +35,7 @@ struct LoadReport {
         ]
         if let v = verification {
             lines.append("verify          rows read \(Self.group(UInt64(v.rowsRead))): lost \(v.lost), duplicated \(v.duplicated), half-present batches \(v.halfPresent), unknown \(v.unknown); unacked batches stored whole \(v.unackedStored), absent \(v.unackedAbsent)")
+            lines.append("verify identify $identify rows \(v.identifyRows): lost \(v.identifiesLost), duplicated \(v.identifiesDuplicated)")
         }
         lines.append(failed ? "RESULT          FAIL" : "RESULT          OK")
         return lines.joined(separator: "\n")
@@ -63,6 +64,8 @@ struct LoadReport {
             object["verified"] = true
             object["lost"] = v.lost
             object["duplicated"] = v.duplicated
+            object["identifies_lost"] = v.identifiesLost
+            object["identifies_duplicated"] = v.identifiesDuplicated
             object["half_present_batches"] = v.halfPresent
             object["unknown_rows"] = v.unknown
             object["rows_read"] = v.rowsRead

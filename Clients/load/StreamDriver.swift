@@ -40,6 +40,7 @@ struct StreamDriver: Sendable {
     let transport: TransportClient
     let metrics: LoadMetrics
     let plan: StreamPlan
+    let identifyLedger: IdentifyLedger
 
     /// A batch written (or to be written) on the current call.
     struct Pending: Sendable {
@@ -53,6 +54,8 @@ struct StreamDriver: Sendable {
     /// The stream's shared state, owned by the driver task and its reader task.
     final class StreamState: Sendable {
         let lock = Mutex(Shared())
+        /// Identify calls still being sent (or retried); awaited before the ledger is final.
+        let identifyTasks = Mutex<[Task<Void, Never>]>([])
     }
 
     /// State shared by the sender and the reader of one stream.
@@ -88,6 +91,7 @@ struct StreamDriver: Sendable {
                 try? await Task.sleep(for: delay)
             }
         }
+        for task in shared.identifyTasks.withLock({ $0 }) { await task.value }
         return shared.lock.withLock { $0.ledger }
     }
 
@@ -143,7 +147,7 @@ struct StreamDriver: Sendable {
                     nextSeq += 1
                     generated += count
                     metrics.sent(events: count)
-                    if nextSeq % 10 == 0 { sendIdentifies(generator.takeIdentifies()) }
+                    if nextSeq % 10 == 0 { sendIdentifies(generator.takeIdentifies(), shared: shared, seed: random.next()) }
                 }
             }
             // Wait for a window slot.
@@ -171,20 +175,41 @@ struct StreamDriver: Sendable {
     }
 
     /// Sends the visitors' identify calls (`Identity/Identify`) beside the stream, without
-    /// holding up the batches; failures count as errors (identifies are not verified).
-    private func sendIdentifies(_ identifies: [Identify]) {
+    /// holding up the batches, retrying like an SDK (same calls, same timestamps) until the
+    /// drain deadline; with `--retry-duplicates P` an acknowledged call is sent again with
+    /// probability P. `--verify` checks them (`IdentifyLedger`).
+    private func sendIdentifies(_ identifies: [Identify], shared: StreamState, seed: UInt64) {
         guard !identifies.isEmpty else { return }
         let transport = self.transport
         let metrics = self.metrics
-        Task {
-            do {
-                let body = IdentifyBatch(identifies: identifies, sentAt: Clock.nowMicros()).encoded()
-                _ = try IdentifyAck(decoding: try await transport.unary(TrailmarkRPC.identify.path, body, timeout: .seconds(30)))
-                metrics.identified(identifies.count)
-            } catch {
-                metrics.error(TrailmarkError(wrapping: error).code)
+        let ledger = self.identifyLedger
+        let plan = self.plan
+        ledger.sent(identifies)
+        let task = Task {
+            var random = SplitMix64(state: seed)
+            let body = IdentifyBatch(identifies: identifies, sentAt: Clock.nowMicros()).encoded()
+            var attempt = 0
+            var acked = false
+            while !acked {
+                do {
+                    _ = try IdentifyAck(decoding: try await transport.unary(TrailmarkRPC.identify.path, body, timeout: .seconds(30)))
+                    ledger.acked(identifies)
+                    metrics.identified(identifies.count)
+                    acked = true
+                } catch {
+                    let failure = TrailmarkError(wrapping: error)
+                    metrics.error(failure.code)
+                    guard ContinuousClock.now < plan.drainUntil else { return }
+                    try? await Task.sleep(for: plan.retry.delay(attempt: attempt, after: failure, using: &random))
+                    attempt += 1
+                }
+            }
+            if plan.retryDuplicates > 0, Double(random.next() % 1_000_000) < plan.retryDuplicates * 1_000_000 {
+                // A flaky SDK's resend of an acknowledged call: must not add a second row.
+                _ = try? await transport.unary(TrailmarkRPC.identify.path, body, timeout: .seconds(30))
             }
         }
+        shared.identifyTasks.withLock { $0.append(task) }
     }
 
     /// Reads acks until the call ends; returns the failure, if any.

@@ -18,6 +18,12 @@ struct Verifier {
         var unackedStored = 0
         /// Unacknowledged batches not stored (sent, then the server died before commit).
         var unackedAbsent = 0
+        /// Acknowledged identifies without a `$identify` row.
+        var identifiesLost = 0
+        /// Identifies with more than one `$identify` row, or rows of calls never sent.
+        var identifiesDuplicated = 0
+        /// `$identify` rows of this run checked.
+        var identifyRows = 0
     }
 
     let query: TrailmarkQueryClient
@@ -36,14 +42,20 @@ struct Verifier {
         }
     }
 
-    func verify(ledgers: [StreamLedger], from: Int64, to: Int64) async throws(TrailmarkError) -> Result {
+    func verify(ledgers: [StreamLedger], identifies: IdentifyLedger.Snapshot, from: Int64, to: Int64) async throws(TrailmarkError) -> Result {
         var result = Result()
+        var identifyRows: [IdentifyLedger.Pair: Int] = [:]
+        let anonPrefix = "a-\(run)-"
         // seen[stream][batch] is a bitmap of the batch's indexes already read.
         var seen: [[[UInt64]?]] = ledgers.map { [[UInt64]?](repeating: nil, count: $0.counts.count) }
         var stored: [[Int32]] = ledgers.map { [Int32](repeating: 0, count: $0.counts.count) }
         do {
             for try await row in query.allEvents(EventsQuery(from: from, to: to, limit: 10_000), timeout: .seconds(600)) {
                 result.rowsRead += 1
+                if row.event.event == "$identify", row.event.anonymousID.hasPrefix(anonPrefix) {
+                    identifyRows[IdentifyLedger.Pair(anonymousID: row.event.anonymousID, userID: row.event.userID ?? ""), default: 0] += 1
+                    continue
+                }
                 guard let id = row.event.eventID, id.hasPrefix(run) else { continue }
                 guard let (s, b, i) = EventGenerator.parse(eventID: id, run: run), s < ledgers.count, b < ledgers[s].counts.count,
                       i < Int(ledgers[s].counts[b]) else {
@@ -63,6 +75,11 @@ struct Verifier {
         } catch {
             throw TrailmarkError(wrapping: error)
         }
+        for (pair, count) in identifyRows {
+            result.identifyRows += count
+            if !identifies.sent.contains(pair) || count > 1 { result.identifiesDuplicated += 1 }
+        }
+        result.identifiesLost = identifies.acked.filter { identifyRows[$0] == nil }.count
         for (s, ledger) in ledgers.enumerated() {
             for b in 0..<ledger.counts.count {
                 let count = ledger.counts[b]
