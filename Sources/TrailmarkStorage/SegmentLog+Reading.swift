@@ -2,6 +2,9 @@ extension SegmentLog {
     /// One past the last committed seq: every record below it is durable and readable.
     public var committedEnd: UInt64 { writer.watermark.load() }
 
+    /// How the writer has grouped and synced appends since the log was opened.
+    public var writeStatistics: WriteStatistics { writer.counters.snapshot }
+
     /// The first seq still in the log (retention removes whole segments from the front).
     public var firstSeq: UInt64 { writer.segments.first.baseSeq }
 

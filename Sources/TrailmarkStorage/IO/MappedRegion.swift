@@ -4,8 +4,9 @@ import Glibc
 ///
 /// Invariants: `bytes` covers exactly `[0, count)` of the file and stays valid for the
 /// object's whole life (so anyone holding a reference may read it, even after the file was
-/// unlinked or replaced by rename); only the log writer writes through a writable mapping,
-/// and readers read only bytes published to them by the committed watermark.
+/// unlinked or replaced by rename); only recovery writes through a writable mapping (zeroing
+/// a torn tail, before the log is shared; the writer appends with `pwrite`, see
+/// `RecordStager`), and readers read only bytes published to them by the committed watermark.
 /// `@unchecked Sendable`: the pointer is immutable; concurrent access to the bytes it points
 /// at follows the single-writer / watermark protocol described in `SegmentLog`.
 final class MappedRegion: @unchecked Sendable {
@@ -30,10 +31,4 @@ final class MappedRegion: @unchecked Sendable {
 
     /// The whole mapping, read-only.
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
-
-    /// The whole mapping for writing. Precondition: mapped writable; the caller is the writer.
-    var mutableBytes: UnsafeMutableRawBufferPointer {
-        precondition(writable, "write through a read-only mapping")
-        return UnsafeMutableRawBufferPointer(start: base, count: count)
-    }
 }

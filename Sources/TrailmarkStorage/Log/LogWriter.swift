@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import Synchronization
 
@@ -17,6 +18,7 @@ final class LogWriter: @unchecked Sendable {
     let waitroom = Waitroom<AppendRequest>()
     let watermark: CommittedWatermark
     let segments: SegmentList
+    let counters = WriteCounters()
     private let directory: Directory
     private let configuration: LogConfiguration
     private let finished = Mutex<(done: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
@@ -27,11 +29,21 @@ final class LogWriter: @unchecked Sendable {
     private var nextIndexOffset: Int
     private var nextSeq: UInt64
     private var groupStart: UInt64 = 0
+    /// Requests in the last committed group and how long its sync took (`gatherFollowers`).
+    private var lastGroupRequests = 0
+    private var lastSyncNanoseconds: UInt64 = 0
+    /// Bytes of records written since open (for `counters`).
+    private var bytesWritten = 0
     private var failure: StorageError?
     private var group: [AppendRequest] = []
     /// Per request of the current group: its seqs, or nil when it was already failed.
     private var outcomes: [Range<UInt64>?] = []
     private var touched: [Segment] = []
+    /// Encodes records and `pwrite`s them to the tail (see `RecordStager` for why not the mapping).
+    private let stager = RecordStager(capacity: LogWriter.stagerBytes)
+    /// 256 KiB: big enough that syscalls are a rounding error, small enough that the kernel
+    /// copies from a cache-hot buffer.
+    private static let stagerBytes = 256 << 10
 
     init(recovered: LogRecovery.Outcome, directory: Directory, configuration: LogConfiguration) {
         precondition(!recovered.segments.isEmpty, "recovery always leaves a tail segment")
@@ -71,6 +83,7 @@ final class LogWriter: @unchecked Sendable {
             _ = ring.drain(into: &group, limit: ring.capacity)
             _ = waitroom.admit(into: &group, limit: ring.capacity)
             if !group.isEmpty {
+                gatherFollowers()
                 configuration.writerWillCommitForTesting?()
                 commit()
                 continue
@@ -95,12 +108,43 @@ final class LogWriter: @unchecked Sendable {
         waiter?.resume()
     }
 
+    /// Group commit's gathering step: when fewer requests are waiting than the last group
+    /// had, wait a little for the rest before syncing.
+    ///
+    /// Why: producers acknowledged by group G mostly append again at once (each ingest
+    /// connection awaits its append), but they arrive just after the writer took G+1, so
+    /// without this step groups alternate big/small and every second sync carries a few
+    /// requests (measured: mean group 1.2 MiB of the 2 MiB in flight). The wait ends as soon
+    /// as as many requests as the last group had are here, the ring closes, or a quarter of
+    /// the last sync's duration passes: at most +25% latency for a lone producer arriving
+    /// late, none for one that is already waiting; durability `.none` never waits.
+    private func gatherFollowers() {
+        guard configuration.durability == .group, lastSyncNanoseconds > 0 else { return }
+        let wanted = min(lastGroupRequests, ring.capacity)
+        guard group.count < wanted else { return }
+        let deadline = DispatchTime.now().uptimeNanoseconds + lastSyncNanoseconds / 4
+        while group.count < wanted && !ring.isClosed {
+            if ring.drain(into: &group, limit: ring.capacity - group.count)
+                + waitroom.admit(into: &group, limit: ring.capacity - group.count) > 0 { continue }
+            guard DispatchTime.now().uptimeNanoseconds < deadline else { return }
+            parker.prepareToPark()
+            if ring.hasPublishedElement || !waitroom.isEmpty || ring.isClosed {
+                parker.cancelPark()
+                continue
+            }
+            parker.park(until: DispatchTime(uptimeNanoseconds: deadline))
+        }
+    }
+
     private func commit() {
         groupStart = nextSeq
+        let groupFirst = nextSeq
+        let groupBytes = bytesWritten
         outcomes.removeAll(keepingCapacity: true)
         touched.removeAll(keepingCapacity: true)
         touched.append(tail)
         var committed: UInt64?
+        let failedBefore = failure != nil
         for request in group {
             if let failure {
                 request.fail(failure)
@@ -113,23 +157,32 @@ final class LogWriter: @unchecked Sendable {
                 outcomes.append(first..<nextSeq)
                 committed = nextSeq
             } catch {
-                // A failed roll (ENOSPC, EIO): the log stops accepting appends.
+                // A failed roll or write (ENOSPC, EIO): the log stops accepting appends.
                 failure = error
                 request.fail(error)
                 outcomes.append(nil)
             }
         }
         guard let committed else { return }
-        if configuration.durability == .group {
-            do throws(StorageError) {
-                try syncTouched()
-            } catch {
-                // After a failed fdatasync the page-cache state is unknown (the kernel may
-                // have dropped the dirty pages): never retry, fail the log.
-                failure = error
-                for (request, outcome) in zip(group, outcomes) where outcome != nil { request.fail(error) }
-                return
+        do throws(StorageError) {
+            if !failedBefore, let failure {
+                // Bytes of earlier requests of this group may have been in the stager when
+                // the write failed: acknowledge none of the group.
+                throw failure
             }
+            try stager.flush()
+            if configuration.durability == .group {
+                let started = DispatchTime.now().uptimeNanoseconds
+                try syncTouched()
+                lastSyncNanoseconds = DispatchTime.now().uptimeNanoseconds - started
+            }
+            lastGroupRequests = group.count
+        } catch {
+            // After a failed pwrite or fdatasync the page-cache state is unknown (the kernel
+            // may have dropped the dirty pages): never retry, fail the log.
+            failure = error
+            for (request, outcome) in zip(group, outcomes) where outcome != nil { request.fail(error) }
+            return
         }
         // Segments this group rolled away from are sealed now: swap in descriptor-less
         // copies before publishing, so anyone who sees the watermark sees the sealed ones.
@@ -137,6 +190,7 @@ final class LogWriter: @unchecked Sendable {
             segments.replace(segment, with: segment.sealed())
         }
         watermark.publish(committed)
+        counters.committed(records: Int(committed - groupFirst), bytes: bytesWritten - groupBytes)
         for (request, outcome) in zip(group, outcomes) {
             if let outcome { request.acknowledgement.resume(returning: outcome) }
         }
@@ -152,8 +206,10 @@ final class LogWriter: @unchecked Sendable {
     /// The file size never changes after preallocation and new files were already made
     /// durable with their directory entry (`Segment.create`), so no full `fsync` is needed.
     private func syncTouched() throws(StorageError) {
+        try stager.flush()
         for (i, segment) in touched.enumerated() where !touched[..<i].contains(where: { $0 === segment }) {
             try segment.syncData()
+            counters.synced()
         }
     }
 
@@ -186,19 +242,18 @@ final class LogWriter: @unchecked Sendable {
         precondition(writeOffset + stored <= tail.byteCount, "record larger than a segment passed validation")
         let header = RecordHeader(payloadBytes: UInt32(payload.count), seq: nextSeq, kind: kind,
                                   groupOffset: UInt32(nextSeq - groupStart))
-        let destination = tail.region.mutableBytes.baseAddress! + writeOffset // mapping is never empty
-        payload.withUnsafeBytes { source in
-            if let base = source.baseAddress {
-                (destination + RecordHeader.byteCount).copyMemory(from: base, byteCount: source.count)
-            }
-            // CRC over the copy just written (cache-hot), then the header in front of it.
-            header.write(to: destination, payload: UnsafeRawBufferPointer(start: destination + RecordHeader.byteCount, count: source.count))
+        // The writable tail always keeps its descriptor (only sealed copies drop it).
+        guard let file = tail.file else { preconditionFailure("the tail segment has no file descriptor") }
+        let staged = payload.withUnsafeBytes { source in
+            Result { () throws(StorageError) in try stager.stage(header, payload: source, file: file, offset: writeOffset) }
         }
+        try staged.get()
         if writeOffset >= nextIndexOffset {
             tail.indexRecord(seq: nextSeq, offset: writeOffset)
             nextIndexOffset = writeOffset + configuration.indexIntervalBytes
         }
         writeOffset += stored
+        bytesWritten += stored
         nextSeq += 1
     }
 

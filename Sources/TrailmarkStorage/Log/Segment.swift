@@ -5,8 +5,9 @@ import Synchronization
 ///
 /// Invariants: `region` maps the entire file for the object's life (readers holding a
 /// reference may keep reading after retention unlinked or compaction replaced the file);
-/// records start at `SegmentHeader.byteCount`; only the log writer (or recovery, before
-/// the log is shared) writes through the mapping. A sealed segment (`file == nil`) is never
+/// records start at `SegmentHeader.byteCount`; the log writer writes the file with `pwrite`
+/// (`RecordStager`), so a new segment is mapped read-only; only recovery, before the log is
+/// shared, writes through a (writable) mapping. A sealed segment (`file == nil`) is never
 /// written or synced again, so it keeps no file descriptor: a log of any size holds one
 /// descriptor (the tail's) plus its mappings.
 /// `@unchecked Sendable`: all stored properties are immutable except `index`, which is
@@ -63,7 +64,7 @@ final class Segment: @unchecked Sendable {
         try file.write(header.encoded(), at: 0)
         try file.syncData()
         try directory.sync()
-        let region = try MappedRegion(file: file, count: bytes, writable: true)
+        let region = try MappedRegion(file: file, count: bytes, writable: false) // appends use pwrite
         return Segment(name: name, header: header, file: file, region: region, indexIntervalBytes: indexIntervalBytes)
     }
 

@@ -43,6 +43,12 @@ final class ConsumerParker: Sendable {
         semaphore.wait()
     }
 
+    /// Consumer: like `park()`, but gives up at `deadline` (then the park is cancelled as by
+    /// `cancelPark()`, so a wake-up racing with the timeout leaves no stray permit).
+    func park(until deadline: DispatchTime) {
+        if semaphore.wait(timeout: deadline) == .timedOut { cancelPark() }
+    }
+
     /// Producer (or closer): wake the consumer if it is parked or about to park.
     /// Costs a fence and one load when the consumer is awake.
     func unpark() {

@@ -197,4 +197,31 @@ extension SegmentLogTests {
         #expect(try await other == 1)
         await log.close()
     }
+
+    @Test(arguments: [LogConfiguration.Durability.group, .none])
+    func writeStatisticsCountGroupsRecordsBytesAndSyncs(durability: LogConfiguration.Durability) async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var configuration = smallConfiguration()
+        configuration.durability = durability
+        let log = try SegmentLog.open(directory: dir.path, configuration: configuration)
+        #expect(log.writeStatistics == WriteStatistics())
+        var bytes: UInt64 = 0
+        for i in 0..<30 {
+            let size = 10 + 97 * i // 30 KiB in all: rolls at least once in 64 KiB segments
+            _ = try await log.append(payload(tag: UInt64(i), bytes: size), kind: .eventBatch)
+            bytes += UInt64(RecordHeader.storedBytes(payloadBytes: size))
+        }
+        let batch = (0..<40).map { AppendRecord(kind: .identifyBatch, payload: payload(tag: UInt64(100 + $0), bytes: 1000)) }
+        _ = try await log.append(batch)
+        bytes += 40 * UInt64(RecordHeader.storedBytes(payloadBytes: 1000))
+        let statistics = log.writeStatistics
+        // Sequential awaits: one request per group.
+        #expect(statistics.groups == 31)
+        #expect(statistics.records == 70)
+        #expect(statistics.bytes == bytes)
+        // One sync per segment a group touched; none without durability.
+        #expect(statistics.syncs == (durability == .group ? 31 + UInt64(dir.segmentNames().count - 1) : 0))
+        await log.close()
+    }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 import Testing
 @testable import TrailmarkStorage
@@ -76,8 +77,10 @@ import Testing
     /// The consumer's results come back through `pthread_join` (which ThreadSanitizer
     /// understands as a happens-before edge), not a `Mutex`: the standard library's Linux
     /// mutex is built on raw futexes that TSan cannot see.
-    @Test(arguments: [1, 2, 4, 8])
-    func producersHammerAParkingConsumer(producers: Int) async throws {
+    /// With `timedParks`, every second park gives up after 50 µs (the log writer's gathering
+    /// step): a timeout racing with a producer's wake-up must neither hang nor lose an element.
+    @Test(arguments: [(1, false), (2, false), (4, false), (8, false), (2, true), (4, true)])
+    func producersHammerAParkingConsumer(producers: Int, timedParks: Bool) async throws {
         let perProducer = 20_000
         let ring = MPSCRing<(producer: Int, index: Int)>(capacity: 64)
         let parker = ConsumerParker()
@@ -88,6 +91,7 @@ import Testing
             var nextIndex = [Int](repeating: 0, count: producers)
             var received = 0
             var outOfOrder = 0
+            var parks = 0
             while received < total {
                 if let element = ring.tryDequeue() {
                     if element.index != nextIndex[element.producer] { outOfOrder += 1 }
@@ -100,7 +104,12 @@ import Testing
                     parker.cancelPark()
                     continue
                 }
-                parker.park()
+                parks += 1
+                if timedParks && parks % 2 == 0 {
+                    parker.park(until: .now() + .microseconds(50))
+                } else {
+                    parker.park()
+                }
             }
             result.counts = nextIndex
             result.outOfOrder = outOfOrder
