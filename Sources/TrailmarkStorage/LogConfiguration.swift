@@ -59,6 +59,9 @@ public struct LogConfiguration: Sendable {
     public var indexIntervalBytes = 64 << 10
     /// Most records in one `append(_:)` batch (default 65,536).
     public var batchRecordsMax = 65_536
+    /// Called on the writer thread after each acknowledged group commit, for metrics (ring
+    /// depth, group size, sync latency). Must be cheap and must not block.
+    public var groupCommitted: (@Sendable (GroupCommit) -> Void)?
     /// Where recovery findings and the `.none` warning go.
     public var logger = Logger(label: "trailmark.storage")
 
@@ -97,4 +100,16 @@ public struct LogConfiguration: Sendable {
             throw StorageError(.invalidArgument, "retention.totalBytesMax (\(size)) must be at least segmentBytes (\(segmentBytes))")
         }
     }
+}
+
+/// One acknowledged write group, as `LogConfiguration.groupCommitted` reports it.
+public struct GroupCommit: Sendable {
+    /// Append requests the writer took from the ring (and waitroom) for the group: the
+    /// ring's depth when the writer came round.
+    public var requests: Int
+    /// Records and bytes (headers and padding included) the group committed.
+    public var records: Int
+    public var bytes: Int
+    /// Time of the group's `fdatasync` calls; nil with durability `.none`.
+    public var syncSeconds: Double?
 }

@@ -48,3 +48,14 @@ def test_ingest_moves_the_counters_and_gauges(server):
     count_before = value(before, "trailmark_append_durable_seconds_count") or 0
     assert value(after, "trailmark_append_durable_seconds_count") >= count_before + 1
     assert any(k.startswith("trailmark_append_durable_seconds_bucket{") for k in after)
+
+
+def test_the_log_reports_groups_syncs_and_ring_depth(server):
+    r = request(server, "POST", "/v1/batch", {"events": [{"event": "log_probe", "anonymous_id": "lp"}]}, key=server.keys["sk"])
+    assert r.status == 202
+    after = series(server)
+    assert value(after, "trailmark_log_fsync_seconds_count") >= 1
+    assert any(k.startswith("trailmark_log_fsync_seconds_bucket{") for k in after)
+    assert value(after, "trailmark_log_written_bytes_total") > 0
+    assert value(after, "trailmark_log_ring_depth") >= 1
+    assert value(after, "trailmark_log_group_records_count") >= 1

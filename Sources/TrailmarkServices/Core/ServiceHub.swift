@@ -52,11 +52,13 @@ public final class ServiceHub: Sendable {
         try FileManager.default.createDirectory(at: dataURL, withIntermediateDirectories: true)
         var logConfiguration = configuration.log
         logConfiguration.logger = logger
+        let metrics = ServiceMetrics()
+        logConfiguration.groupCommitted = { metrics.groupCommitted($0) }
         log = try SegmentLog.open(directory: dataURL.appendingPathComponent("log").path, configuration: logConfiguration)
         keys = try KeyStore(directory: dataURL)
         engine = EventEngine()
         progress = IndexProgress()
-        metrics = ServiceMetrics()
+        self.metrics = metrics
         limiter = RateLimiter(limits: configuration.rateLimits, now: now)
         let forgets = ForgetLedger()
         let validator = EventValidator(limits: configuration.wireLimits)

@@ -39,6 +39,8 @@ final class LogWriter: @unchecked Sendable {
     /// Per request of the current group: its seqs, or nil when it was already failed.
     private var outcomes: [Range<UInt64>?] = []
     private var touched: [Segment] = []
+    /// The current group's sync time, for `LogConfiguration.groupCommitted`.
+    private var syncNanoseconds: UInt64?
     /// Encodes records and `pwrite`s them to the tail (see `RecordStager` for why not the mapping).
     private let stager = RecordStager(capacity: LogWriter.stagerBytes)
     /// 256 KiB: big enough that syscalls are a rounding error, small enough that the kernel
@@ -171,10 +173,12 @@ final class LogWriter: @unchecked Sendable {
                 throw failure
             }
             try stager.flush()
+            syncNanoseconds = nil
             if configuration.durability == .group {
                 let started = DispatchTime.now().uptimeNanoseconds
                 try syncTouched()
                 lastSyncNanoseconds = DispatchTime.now().uptimeNanoseconds - started
+                syncNanoseconds = lastSyncNanoseconds
             }
             lastGroupRequests = group.count
         } catch {
@@ -194,14 +198,17 @@ final class LogWriter: @unchecked Sendable {
         for (request, outcome) in zip(group, outcomes) {
             if let outcome { request.acknowledgement.resume(returning: outcome) }
         }
+        configuration.groupCommitted?(GroupCommit(
+            requests: group.count, records: Int(committed - groupFirst), bytes: bytesWritten - groupBytes,
+            syncSeconds: syncNanoseconds.map { Double($0) / 1e9 }))
     }
 
     /// Durability point of a group: one `fdatasync` per segment the group touched.
     ///
-    /// Why this is sufficient: the records were copied through a MAP_SHARED mapping, whose
-    /// pages *are* the file's page-cache pages on Linux; `fdatasync` writes back every dirty
-    /// page of the file (whether dirtied by `write` or through a mapping — Linux's
-    /// `msync(MS_SYNC)` is the same `vfs_fsync_range(datasync: 1)` call) and the metadata
+    /// Why this is sufficient: the records were written with `pwrite` (`RecordStager`) into
+    /// the file's page cache, whose pages are also what readers' MAP_SHARED mappings show;
+    /// `fdatasync` writes back every dirty page of the file (Linux's `msync(MS_SYNC)` is the
+    /// same `vfs_fsync_range(datasync: 1)` call) and the metadata
     /// needed to read them back (the preallocated extents turning from unwritten to written).
     /// The file size never changes after preallocation and new files were already made
     /// durable with their directory entry (`Segment.create`), so no full `fsync` is needed.
