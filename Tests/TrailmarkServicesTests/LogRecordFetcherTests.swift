@@ -53,7 +53,7 @@ import TrailmarkWire
         await log.close()
     }
 
-    @Test func keepsAtMostCapacityRecords() async throws {
+    @Test func keepsAtMostCapacityRecordsAndBytes() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tm-fetch-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let (log, _, _) = try await Self.filledLog(dir)
@@ -66,6 +66,13 @@ import TrailmarkWire
         _ = fetcher.fetch(project: "p", seq: Self.seq(1, 0))  // decoded again
         let counts = fetcher.cacheCounts
         #expect(counts.misses == 4 && counts.hits == 2, "\(counts)")
+        // A byte budget smaller than any record keeps only the newest.
+        let tight = LogRecordFetcher(log: log, capacity: 64, byteBudget: 1)
+        _ = tight.fetch(project: "p", seq: Self.seq(0, 0))
+        _ = tight.fetch(project: "p", seq: Self.seq(0, 1))  // hit
+        _ = tight.fetch(project: "p", seq: Self.seq(1, 0))  // evicts record 0
+        _ = tight.fetch(project: "p", seq: Self.seq(0, 2))
+        #expect(tight.cacheCounts.misses == 3 && tight.cacheCounts.hits == 1, "\(tight.cacheCounts)")
         await log.close()
     }
 

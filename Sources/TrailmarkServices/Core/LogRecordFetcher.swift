@@ -13,9 +13,10 @@ import TrailmarkWire
 /// is gone (retention, compaction), one of another project or one that does not decode
 /// gives nil.
 ///
-/// The last `capacity` decoded records are kept (least recently used dropped), because
-/// the rows of a query page or of a property column pass come from few records: a
-/// sequential pass decodes each record once.
+/// The last `capacity` decoded records are kept, together at most `byteBudget` bytes of
+/// record payload (least recently used dropped; the newest is always kept), because the
+/// rows of a query page or of a property column pass come from few records: a sequential
+/// pass decodes each record once.
 ///
 /// Invalidation: `invalidate()` empties the cache and bumps a generation; a decode that
 /// started under an older generation is returned to its caller but not cached. Forget
@@ -32,7 +33,9 @@ final class LogRecordFetcher: Sendable {
     }
 
     private struct Cache: Sendable {
-        var entries: [UInt64: (record: Decoded, lastUse: UInt64)] = [:]
+        var entries: [UInt64: (record: Decoded, lastUse: UInt64, bytes: Int)] = [:]
+        /// Payload bytes of the cached records.
+        var bytes = 0
         var clock: UInt64 = 0
         var generation: UInt64 = 0
         var hits = 0
@@ -48,11 +51,14 @@ final class LogRecordFetcher: Sendable {
     let log: SegmentLog
     /// Decoded records kept (at least 1).
     let capacity: Int
+    /// Payload bytes of cached records, at most (a record alone may exceed it).
+    let byteBudget: Int
     private let cache = Mutex(Cache())
 
-    init(log: SegmentLog, capacity: Int = 64) {
+    init(log: SegmentLog, capacity: Int = 64, byteBudget: Int = 16 << 20) {
         self.log = log
         self.capacity = max(1, capacity)
+        self.byteBudget = byteBudget
     }
 
     /// The stored event with this `seq` in `project`, or nil (see the type's comment).
@@ -77,6 +83,7 @@ final class LogRecordFetcher: Sendable {
     func invalidate() {
         cache.withLock { c in
             c.entries.removeAll(keepingCapacity: true)
+            c.bytes = 0
             c.generation &+= 1
         }
     }
@@ -90,7 +97,7 @@ final class LogRecordFetcher: Sendable {
         let lookup: Lookup = cache.withLock { c in
             c.clock &+= 1
             if let hit = c.entries[recordSeq] {
-                c.entries[recordSeq] = (hit.record, c.clock)
+                c.entries[recordSeq]!.lastUse = c.clock  // present: looked up on the line above
                 c.hits += 1
                 return .hit(hit.record)
             }
@@ -102,39 +109,42 @@ final class LogRecordFetcher: Sendable {
         case .hit(let cached): return cached
         case .miss(let g): generation = g
         }
-        let decoded = read(recordSeq)
+        let (decoded, bytes) = read(recordSeq)
         cache.withLock { c in
-            guard c.generation == generation else { return }
-            if c.entries.count >= capacity, c.entries[recordSeq] == nil,
+            guard c.generation == generation, c.entries[recordSeq] == nil else { return }
+            while !c.entries.isEmpty && (c.entries.count >= capacity || c.bytes + bytes > byteBudget),
                 let oldest = c.entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key
             {
-                c.entries[oldest] = nil
+                c.bytes -= c.entries.removeValue(forKey: oldest)?.bytes ?? 0
             }
             c.clock &+= 1
-            c.entries[recordSeq] = (decoded, c.clock)
+            c.entries[recordSeq] = (decoded, c.clock, bytes)
+            c.bytes += bytes
         }
         return decoded
     }
 
-    /// Reads and decodes record `recordSeq` from the log (no cache); `.none` when it is
-    /// gone or does not decode (the CRC is checked as it is read).
-    private func read(_ recordSeq: UInt64) -> Decoded {
+    /// Reads and decodes record `recordSeq` from the log (no cache), with its payload
+    /// size; `.none` when it is gone or does not decode (the CRC is checked as it is read).
+    private func read(_ recordSeq: UInt64) -> (Decoded, Int) {
         var decoded = Decoded.none
+        var bytes = 0
         do {
             try log.read(from: recordSeq, maxRecords: 1) { seq, kind, payload in
                 // `read` continues at the next record when this one is gone: only an exact match counts.
                 guard seq == recordSeq else { return }
-                decoded = try payload.withUnsafeBytes { bytes -> Decoded in
+                bytes = payload.byteCount
+                decoded = try payload.withUnsafeBytes { raw -> Decoded in
                     switch kind {
-                    case .eventBatch: return .events(try StoredEventBatch(decoding: bytes, limits: .logRecords))
-                    case .identifyBatch: return .identifies(try StoredIdentifyBatch(decoding: bytes, limits: .logRecords))
+                    case .eventBatch: return .events(try StoredEventBatch(decoding: raw, limits: .logRecords))
+                    case .identifyBatch: return .identifies(try StoredIdentifyBatch(decoding: raw, limits: .logRecords))
                     default: return .none
                     }
                 }
             }
         } catch {
-            return .none
+            return (.none, 0)
         }
-        return decoded
+        return (decoded, bytes)
     }
 }
