@@ -2,7 +2,7 @@ import TrailmarkWire
 
 /// How a query reads a few property keys of many rows: with a fetcher, from the
 /// project's per-key columns (`PropertyColumn`, built on first use and extended to the
-/// snapshot); without one, from the rows' properties kept in memory.
+/// snapshot, all keys in one pass); without one, from the rows' properties in memory.
 ///
 /// Missing and null read alike (`.null`): every query treats them the same (SEMANTICS
 /// §4 filters, property breakdown keys, §5 exposure groups).
@@ -16,7 +16,7 @@ struct PropertyReader {
     init(snapshot: StoreSnapshot, keys: [String]) {
         self.snapshot = snapshot
         self.keys = keys
-        views = snapshot.propertyColumns.map { columns in keys.map { columns.column($0).view(covering: snapshot) } } ?? []
+        views = snapshot.propertyColumns?.views(keys, covering: snapshot) ?? []
     }
 
     /// The value of `keys[key]` on `row` (`.null` when missing or null).

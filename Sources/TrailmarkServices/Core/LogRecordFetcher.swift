@@ -55,7 +55,7 @@ final class LogRecordFetcher: Sendable {
     let byteBudget: Int
     private let cache = Mutex(Cache())
 
-    init(log: SegmentLog, capacity: Int = 64, byteBudget: Int = 16 << 20) {
+    init(log: SegmentLog, capacity: Int = 16, byteBudget: Int = 4 << 20) {
         self.log = log
         self.capacity = max(1, capacity)
         self.byteBudget = byteBudget
