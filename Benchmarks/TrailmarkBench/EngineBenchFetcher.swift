@@ -3,18 +3,28 @@ import TrailmarkEngine
 import TrailmarkWire
 
 /// The engine benchmark's `RecordFetcher`, shaped like the server's log fetcher
-/// (`LogRecordFetcher`): a fetch decodes the whole record of the seq and keeps the last 64
-/// decoded records (least recently used dropped). Records are not kept encoded (10M
-/// events would take gigabytes), so a miss builds the record, encodes and decodes it: an
-/// upper bound on reading it from the mapped log, where only the decode is paid.
+/// (`LogRecordFetcher`): the event records are held encoded, as the log holds them
+/// (built before the engine's memory is measured), and a fetch decodes the whole record
+/// of the seq, keeping the last 16 decoded records (least recently used dropped).
 final class EngineBenchFetcher: Sendable {
     let data: EngineBenchData
     let project: String
+    /// Encoded event records by record index (empty for identify records).
+    private let encoded: [[UInt8]]
     private let cache = Mutex<(records: [Int: StoredEventBatch], lastUse: [Int: UInt64], clock: UInt64, misses: Int)>(([:], [:], 0, 0))
 
     init(data: EngineBenchData, project: String) {
         self.data = data
         self.project = project
+        encoded = (0..<data.recordStart.count).map { r in data.record(r, project: project).events?.encoded() ?? [] }
+    }
+
+    /// Encoded bytes held, for the log.
+    var encodedBytes: Int { encoded.reduce(0) { $0 + $1.count } }
+
+    /// Decodes every event record once (the floor of a first column build); returns the events seen.
+    func decodeAll() -> Int {
+        encoded.reduce(0) { n, bytes in n + ((try? StoredEventBatch(decoding: bytes, limits: .logRecords))?.events.count ?? 0) }
     }
 
     /// Records decoded so far.
@@ -34,12 +44,10 @@ final class EngineBenchFetcher: Sendable {
         if let cached {
             batch = cached
         } else {
-            guard let events = data.record(r, project: project).events,
-                let decoded = try? StoredEventBatch(decoding: events.encoded(), limits: .logRecords)
-            else { return nil }
+            guard let decoded = try? StoredEventBatch(decoding: encoded[r], limits: .logRecords) else { return nil }
             batch = decoded
             cache.withLock { c in
-                if c.records.count >= 64, let oldest = c.lastUse.min(by: { $0.value < $1.value })?.key {
+                if c.records.count >= 16, let oldest = c.lastUse.min(by: { $0.value < $1.value })?.key {
                     c.records[oldest] = nil
                     c.lastUse[oldest] = nil
                 }
