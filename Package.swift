@@ -138,6 +138,6 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TrailmarkEngineTests", dependencies: ["TrailmarkEngine", "TrailmarkWire"], swiftSettings: swiftSettings),
-        .testTarget(name: "TrailmarkServicesTests", dependencies: ["TrailmarkServices", "TrailmarkWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "TrailmarkServicesTests", dependencies: ["TrailmarkServices", "TrailmarkWire", "TrailmarkEngine", "TrailmarkStorage"], swiftSettings: swiftSettings),
     ]
 )

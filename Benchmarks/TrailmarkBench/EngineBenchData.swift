@@ -144,6 +144,19 @@ final class EngineBenchData: Sendable {
             + String(h.dropFirst(11).prefix(3)) + "-" + String(BenchRandom.hex(UInt64(row)).suffix(12))
     }
 
+    /// Values of the `category` property every `view_item` event carries (by visitor).
+    static let categories = (0..<8).map { "category_\($0)" }
+
+    /// The properties of row `row`: events of identified visitors carry `plan` (`pro` for
+    /// even user numbers, else `free`); `view_item` events carry `category`.
+    func properties(_ row: Int) -> Properties {
+        var p = Properties()
+        guard name[row] != EngineBenchData.identifyMarker else { return p }  // an identify's `$identify` has none
+        if user[row] >= 0 { p.append(Property("plan", .string(user[row] % 2 == 0 ? "pro" : "free"))) }
+        if name[row] == 1 { p.append(Property("category", .string(EngineBenchData.categories[Int(anon[row] % 8)]))) }
+        return p
+    }
+
     /// The stored event of row `row` (as the log holds it).
     func event(_ row: Int) -> Event {
         let p = patterns[Int(pattern[row])]
@@ -153,7 +166,7 @@ final class EngineBenchData: Sendable {
             anonymousID: anonIDs[Int(anon[row])], userID: u >= 0 ? userIDs[Int(u)] : nil, timestamp: ts[row],
             sessionID: session[row] ? "s" + anonIDs[Int(anon[row])].prefix(8) : nil,
             eventID: name[row] == EngineBenchData.identifyMarker ? nil : EngineBenchData.eventID(row),
-            url: p.url, referrer: p.referrer, receivedAt: ts[row] + 150_000, attribution: p.attribution
+            url: p.url, referrer: p.referrer, properties: properties(row), receivedAt: ts[row] + 150_000, attribution: p.attribution
         )
     }
 

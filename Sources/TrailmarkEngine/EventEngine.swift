@@ -148,6 +148,7 @@ public final class EventEngine: Sendable {
         guard let s = existing(project) else { return MemoryReport(rows: 0, columnBytes: 0, dictionaryBytes: 0, eventIDBytes: 0, indexBytes: 0) }
         let snap = s.snapshot()
         let index = s.rowIndex(for: snap)
+        let propertyBytes = s.propertyColumns?.allocatedBytes ?? 0
         return s.state.withLock { st in
             MemoryReport(
                 rows: st.timestamp.count,
@@ -156,7 +157,8 @@ public final class EventEngine: Sendable {
                     + st.identifies.allocatedBytes,
                 dictionaryBytes: st.names.approximateBytes + st.anons.approximateBytes + st.users.approximateBytes + st.sessions.approximateBytes,
                 eventIDBytes: st.eventIDs.allocatedBytes,
-                indexBytes: index.allocatedBytes + (st.identityCache?.allocatedBytes ?? 0)
+                indexBytes: index.allocatedBytes + (st.identityCache?.allocatedBytes ?? 0),
+                propertyColumnBytes: propertyBytes
             )
         }
     }
@@ -169,7 +171,10 @@ public struct MemoryReport: Hashable, Sendable {
     public var dictionaryBytes: Int
     public var eventIDBytes: Int
     public var indexBytes: Int
+    /// Per-key property columns built by queries so far (a cache of at most 16 keys, 4 B
+    /// per row each plus the distinct values; zero without a fetcher).
+    public var propertyColumnBytes: Int = 0
 
-    public var totalBytes: Int { columnBytes + dictionaryBytes + eventIDBytes + indexBytes }
+    public var totalBytes: Int { columnBytes + dictionaryBytes + eventIDBytes + indexBytes + propertyColumnBytes }
     public var bytesPerEvent: Double { rows == 0 ? 0 : Double(totalBytes) / Double(rows) }
 }

@@ -104,6 +104,7 @@ struct FunnelRunner {
         keptNames = []
         cursor = []
 
+        let (properties, filters) = propertyReader()
         let walk = FunnelWalk(windows: plan.windows, window: plan.window, strict: plan.strict, allowance: plan.allowance, stepCount: n)
         var groups = Groups(steps: n)
         if plan.breakdown == nil && plan.experiment == nil { _ = groups.accumulator(.all) }
@@ -137,7 +138,7 @@ struct FunnelRunner {
             var experimentKey: FunnelResult.GroupKey?
             var exposureRow: Int?
             if let experiment = plan.experiment, let exposureNameID {
-                guard let (row, group) = firstExposure(rows, experiment: experiment.name, exposureNameID: exposureNameID) else { continue }
+                guard let (row, group) = firstExposure(rows, experiment: experiment.name, exposureNameID: exposureNameID, properties: properties) else { continue }
                 let t0 = snap.timestamp[row]
                 while times[begin] < t0 { begin += 1 }  // the exposure itself has t0, so this stops
                 experimentKey = .experimentGroup(group)
@@ -146,7 +147,7 @@ struct FunnelRunner {
             let earliestRow = rows[0]
             if filteredMask != 0 {
                 for i in 0..<rows.count where masks[i] & filteredMask != 0 {
-                    masks[i] = applyFilters(row: rows[i], mask: masks[i], filtered: filteredMask)
+                    masks[i] = applyFilters(row: rows[i], mask: masks[i], filtered: filteredMask, properties: properties, filters: filters)
                 }
             }
 
@@ -154,7 +155,7 @@ struct FunnelRunner {
                 if let experimentKey { return groups.accumulator(experimentKey) }
                 switch plan.breakdown {
                 case nil: return groups.all[0]
-                case .property(let name): return groups.accumulator(.property(snap.properties(stepOneRow)[name] ?? .null))
+                case .property: return groups.accumulator(.property(properties.value(stepOneRow, key: 0)))
                 case .firstTouch:
                     let attr = Int(snap.attribution[earliestRow])
                     let g = groups.byAttribution[attr]
@@ -258,32 +259,49 @@ struct FunnelRunner {
         return nil
     }
 
-    /// Clears the bits of filtered steps whose property filters the row fails.
-    private func applyFilters(row: Int, mask: UInt32, filtered: UInt32) -> UInt32 {
-        let props = snapshot.properties(row)
+    /// The property keys the plan reads, in a fixed order: the breakdown key first (index
+    /// 0), then `experiment` and `group` for an experiment (0 and 1), then filter keys.
+    private var propertyKeys: [String] {
+        var keys: [String] = []
+        if case .property(let name) = plan.breakdown { keys.append(name) }
+        if plan.experiment != nil { keys += ["experiment", "group"] }
+        for step in plan.steps {
+            for f in step.filters where !keys.contains(f.key) { keys.append(f.key) }
+        }
+        return keys
+    }
+
+    /// The reader of `propertyKeys`, and per effective step its filters as (key index, value).
+    private func propertyReader() -> (PropertyReader, [[(key: Int, value: PropertyValue)]]) {
+        let reader = PropertyReader(snapshot: snapshot, keys: propertyKeys)
+        let filters = plan.steps.map { step in
+            step.filters.map { f in (key: reader.keys.firstIndex(of: f.key)!, value: f.value) }  // `propertyKeys` lists every filter key
+        }
+        return (reader, filters)
+    }
+
+    /// Clears the bits of filtered steps whose property filters the row fails (a missing
+    /// property equals a null filter value).
+    private func applyFilters(row: Int, mask: UInt32, filtered: UInt32, properties: PropertyReader, filters: [[(key: Int, value: PropertyValue)]]) -> UInt32 {
         var m = mask
-        for (k, step) in plan.steps.enumerated() where m & filtered & (1 << UInt32(k)) != 0 {
-            for f in step.filters {
-                let v = props[f.key]
-                let ok = f.value == .null ? (v == nil || v == .null) : v == f.value
-                if !ok {
-                    m &= ~(1 << UInt32(k))
-                    break
-                }
+        for k in filters.indices where m & filtered & (1 << UInt32(k)) != 0 {
+            for f in filters[k] where properties.value(row, key: f.key) != f.value {
+                m &= ~(1 << UInt32(k))
+                break
             }
         }
         return m
     }
 
     /// The unit's first exposure to the experiment (rows in §2 order) and its group.
-    private func firstExposure(_ rows: [Int], experiment: String, exposureNameID: UInt32) -> (Int, String?)? {
+    private func firstExposure(_ rows: [Int], experiment: String, exposureNameID: UInt32, properties: PropertyReader) -> (Int, String?)? {
+        let target = PropertyValue.string(experiment)
         for row in rows where snapshot.name[row] == exposureNameID {
-            let props = snapshot.properties(row)
-            guard props["experiment"] == .string(experiment) else { continue }
-            switch props["group"] {
-            case nil, .null: return (row, nil)
+            guard properties.value(row, key: 0) == target else { continue }  // key 0: `experiment`
+            switch properties.value(row, key: 1) {  // key 1: `group`
+            case .null: return (row, nil)
             case .string(let g): return (row, g)
-            case let other?: return (row, other.jsonText)
+            case let other: return (row, other.jsonText)
             }
         }
         return nil

@@ -52,11 +52,14 @@ final class ProjectStore: Sendable {
     let retainsLargeFields: Bool
     let fetcher: RecordFetcher?
     let state = Mutex(State())
+    /// Per-key property columns read through the fetcher (nil without one).
+    let propertyColumns: PropertyColumns?
 
     init(project: String, fetcher: RecordFetcher?) {
         self.project = project
         self.fetcher = fetcher
         self.retainsLargeFields = fetcher == nil
+        self.propertyColumns = fetcher == nil ? nil : PropertyColumns()
     }
 
     /// Adds a stored event batch (log record `recordSeq`); events whose `event_id` was
@@ -199,7 +202,7 @@ final class ProjectStore: Sendable {
     /// A consistent view of everything ingested so far (see the type's comment).
     func snapshot() -> StoreSnapshot {
         // Under the lock: O(chunks) copies of the chunk directories and counts.
-        var snap = state.withLock { s in StoreSnapshot(state: s, project: project, fetcher: fetcher) }
+        var snap = state.withLock { s in StoreSnapshot(state: s, project: project, fetcher: fetcher, propertyColumns: propertyColumns) }
         if snap.identityIsStale {
             let index = IdentityIndex(identifies: snap.identifies, deleted: snap.deleted)
             snap.identity = index

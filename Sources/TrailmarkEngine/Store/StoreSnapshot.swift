@@ -31,10 +31,14 @@ struct StoreSnapshot: Sendable {
     /// The cached identity index did not match; the taker rebuilds it outside the lock.
     let identityIsStale: Bool
     let fetcher: RecordFetcher?
+    /// The project's property column cache; nil without a fetcher (properties are then in
+    /// memory, `extras`).
+    let propertyColumns: PropertyColumns?
 
     /// Takes the view; call under the project lock.
-    init(state s: ProjectStore.State, project: String, fetcher: RecordFetcher?) {
+    init(state s: ProjectStore.State, project: String, fetcher: RecordFetcher?, propertyColumns: PropertyColumns?) {
         self.project = project
+        self.propertyColumns = propertyColumns
         rowCount = s.timestamp.count
         timestamp = s.timestamp.snapshot()
         seq = s.seq.snapshot()
@@ -101,7 +105,8 @@ struct StoreSnapshot: Sendable {
         return (x.eventID, x.url, x.path, x.referrer, x.properties, x.receivedAt)
     }
 
-    /// The properties of `row`.
+    /// The properties of `row` (one fetch per call with a fetcher: a query reading a
+    /// property of many rows uses `PropertyReader` instead).
     func properties(_ row: Int) -> Properties {
         if let fetcher { return fetcher(project, seq[row])?.properties ?? [:] }
         guard row < extras.count, let x = extras[row] else { return [:] }

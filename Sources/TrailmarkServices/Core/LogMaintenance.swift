@@ -39,11 +39,14 @@ final class LogMaintenance: Sendable {
     let configuration: Configuration
     let logger: Logger
     let metrics: ServiceMetrics
+    /// The engine's record reader, whose decoded records a rewrite makes stale.
+    let records: LogRecordFetcher?
     private let pending = Mutex(Pending())
     private let queue = DispatchQueue(label: "trailmark.maintenance", qos: .utility)
 
-    init(log: SegmentLog, configuration: Configuration, logger: Logger, metrics: ServiceMetrics) {
+    init(log: SegmentLog, configuration: Configuration, logger: Logger, metrics: ServiceMetrics, records: LogRecordFetcher? = nil) {
         self.log = log
+        self.records = records
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
@@ -102,11 +105,20 @@ final class LogMaintenance: Sendable {
         guard !tombstones.isEmpty else { return }
         _ = try await log.sealTail()
         let records = tombstones.union(slots.lazy.map { $0 >> StoredEventBatch.indexBits })
-        let report = try await blocking {
-            try self.log.rewrite(records: records) { seq, kind, payload in
-                try LogMaintenance.erase(seq: seq, kind: kind, payload: payload, tombstones: tombstones, slots: slots)
+        let report: CompactionReport
+        do {
+            report = try await blocking {
+                try self.log.rewrite(records: records) { seq, kind, payload in
+                    try LogMaintenance.erase(seq: seq, kind: kind, payload: payload, tombstones: tombstones, slots: slots)
+                }
             }
+        } catch {
+            // A failed pass may still have replaced segments before it threw.
+            self.records?.invalidate()
+            throw error
         }
+        // Decoded copies of the rewritten records must not outlive them.
+        self.records?.invalidate()
         let left = pending.withLock { p in
             p.tombstones.subtract(tombstones)
             p.slots.subtract(slots)

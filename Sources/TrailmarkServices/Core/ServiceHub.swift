@@ -38,6 +38,8 @@ public final class ServiceHub: Sendable {
     public let progress: IndexProgress
     let log: SegmentLog
     let engine: EventEngine
+    /// Reads events back from the log for the engine (which keeps no large fields).
+    let records: LogRecordFetcher
     private let tailer: LogTailer
     let maintenance: LogMaintenance
 
@@ -56,14 +58,16 @@ public final class ServiceHub: Sendable {
         logConfiguration.groupCommitted = { metrics.groupCommitted($0) }
         log = try SegmentLog.open(directory: dataURL.appendingPathComponent("log").path, configuration: logConfiguration)
         keys = try KeyStore(directory: dataURL)
-        engine = EventEngine()
+        let records = LogRecordFetcher(log: log)
+        self.records = records
+        engine = EventEngine(fetcher: { project, seq in records.fetch(project: project, seq: seq) })
         progress = IndexProgress()
         self.metrics = metrics
         limiter = RateLimiter(limits: configuration.rateLimits, now: now)
         let forgets = ForgetLedger()
         let validator = EventValidator(limits: configuration.wireLimits)
         let skew = ClockSkew(tolerance: configuration.skewToleranceMicros)
-        maintenance = LogMaintenance(log: log, configuration: .init(forgetEraseDelay: configuration.forgetEraseDelay), logger: logger, metrics: metrics)
+        maintenance = LogMaintenance(log: log, configuration: .init(forgetEraseDelay: configuration.forgetEraseDelay), logger: logger, metrics: metrics, records: records)
         tailer = LogTailer(log: log, engine: engine, progress: progress, forgets: forgets, maintenance: maintenance, logger: logger, metrics: metrics)
         ingest = IngestService(log: log, engine: engine, progress: progress, validator: validator, skew: skew, now: now, logger: logger, metrics: metrics)
         identity = IdentityService(log: log, progress: progress, forgets: forgets, validator: validator, skew: skew, now: now, metrics: metrics, logger: logger)
