@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import Synchronization
 import TrailmarkEngine
@@ -49,6 +50,10 @@ final class LogTailer: Sendable {
     }
 
     /// Applies everything committed at start, reporting records, MB/s and ETA every 2 s.
+    ///
+    /// Two stages on two threads: while the engine applies chunk k (on this thread, in seq
+    /// order), the next chunk is read and decoded on another (`concurrentPerform`). The
+    /// engine still sees exactly the log's order; only decoding runs ahead.
     private func replay() throws {
         let clock = ContinuousClock()
         let start = clock.now
@@ -58,11 +63,21 @@ final class LogTailer: Sendable {
         var bytes = 0
         var next = max(progress.indexedEnd, first)
         logger.info("replay: starting", metadata: ["records": "\(target - min(first, target))"])
-        while next < target {
-            next = try log.read(from: next, maxRecords: 8192) { seq, kind, payload in
-                bytes += payload.byteCount
-                try self.applyRecord(seq: seq, kind: kind, payload: payload)
+        var ready = try decodeChunk(from: next, until: target)
+        while !ready.records.isEmpty {
+            let current = ready
+            let stages = ReplayStages()
+            DispatchQueue.concurrentPerform(iterations: 2) { stage in
+                if stage == 0 {
+                    stages.decoded.withLock { $0 = Result { try self.decodeChunk(from: current.end, until: target) } }
+                } else {
+                    stages.applied.withLock { $0 = Result { for (seq, record) in current.records { try self.apply(record, seq: seq) } } }
+                }
             }
+            try stages.applied.withLock { $0 }?.get()
+            ready = try stages.decoded.withLock { $0 }?.get() ?? DecodedChunk(end: current.end)
+            next = current.end
+            bytes += current.payloadBytes
             progress.advance(to: next)
             metrics.replayProgress(done: next - first, total: target - first)
             let now = clock.now
@@ -75,38 +90,48 @@ final class LogTailer: Sendable {
                 logger.info("replay: \(next - first)/\(target - first) records, \(Self.format(Double(bytes) / 1e6 / max(seconds, 1e-9))) MB/s, ETA \(Self.format(eta)) s")
             }
         }
+        // Records dropped by compaction may leave the last seqs empty: skip past them.
+        next = max(next, ready.end)
+        progress.advance(to: next)
         let seconds = Self.seconds(clock.now - start)
         logger.info("replay: done, \(next - first) records, \(Self.format(Double(bytes) / 1e6)) MB in \(Self.format(seconds)) s")
         progress.markReplayed()
     }
 
+    /// Reads and decodes up to 16 records or 8 MiB of payload from `seq` (before `target`).
+    private func decodeChunk(from seq: UInt64, until target: UInt64) throws -> DecodedChunk {
+        var chunk = DecodedChunk(end: seq)
+        guard seq < target else { return chunk }
+        chunk.end = try log.read(from: seq, maxRecords: 16) { seq, kind, payload in
+            guard seq < target, chunk.payloadBytes < 8 << 20 else { return }
+            chunk.payloadBytes += payload.byteCount
+            chunk.records.append((seq, try DecodedRecord(kind: kind, payload: payload)))
+        }
+        if let last = chunk.records.last { chunk.end = min(chunk.end, last.seq + 1) }
+        return chunk
+    }
+
     private func apply(from next: UInt64, maxRecords: Int) throws {
         let end = try log.read(from: next, maxRecords: maxRecords) { seq, kind, payload in
-            try self.applyRecord(seq: seq, kind: kind, payload: payload)
+            try self.apply(DecodedRecord(kind: kind, payload: payload), seq: seq)
         }
         progress.advance(to: end)
     }
 
-    /// Decodes one record and applies it to the engine. A record that does not decode is
-    /// corruption the CRC did not catch (or a newer writer): stop rather than skip it.
-    private func applyRecord(seq: UInt64, kind: RecordKind, payload: RawSpan) throws {
-        try payload.withUnsafeBytes { bytes in
-            switch kind {
-            case .eventBatch:
-                let batch = try StoredEventBatch(decoding: bytes, limits: .logRecords)
-                progress.addEvents(engine.ingest(batch, recordSeq: seq).accepted)
-            case .identifyBatch:
-                let batch = try StoredIdentifyBatch(decoding: bytes, limits: .logRecords)
-                engine.ingest(batch, recordSeq: seq)
-                progress.addEvents(batch.identifies.count)
-            case .forget:
-                let record = try StoredForget(decoding: bytes, limits: .logRecords)
-                let outcome = engine.forget(record, recordSeq: seq)
-                forgets.record(seq: seq, hidden: outcome.hidden)
-                maintenance.forgetApplied(tombstone: seq, erasedSeqs: outcome.erasedSeqs)
-            default:
-                logger.debug("log tailer: skipping record \(seq) of kind \(kind)")
-            }
+    /// Applies one decoded record to the engine.
+    private func apply(_ record: DecodedRecord, seq: UInt64) throws {
+        switch record {
+        case .events(let batch):
+            progress.addEvents(engine.ingest(batch, recordSeq: seq).accepted)
+        case .identifies(let batch):
+            engine.ingest(batch, recordSeq: seq)
+            progress.addEvents(batch.identifies.count)
+        case .forget(let record):
+            let outcome = engine.forget(record, recordSeq: seq)
+            forgets.record(seq: seq, hidden: outcome.hidden)
+            maintenance.forgetApplied(tombstone: seq, erasedSeqs: outcome.erasedSeqs)
+        case .other(let kind):
+            logger.debug("log tailer: skipping record \(seq) of kind \(kind)")
         }
     }
 
@@ -135,4 +160,10 @@ final class ForgetLedger: Sendable {
     func take(seq: UInt64) -> UInt64? {
         results.withLock { $0.removeValue(forKey: seq) }
     }
+}
+
+/// The two replay stages' results for one step (each written by its own stage).
+private final class ReplayStages: Sendable {
+    let decoded = Mutex<Result<DecodedChunk, any Error>?>(nil)
+    let applied = Mutex<Result<Void, any Error>?>(nil)
 }
