@@ -35,6 +35,13 @@ final class ProjectStore: Sendable {
         /// Keeps the prefetching loads of `ingest` observable (see `EventIDSet.touch`).
         var touchSink: UInt64 = 0
         var lastSeq: UInt64?
+        /// The last string interned per column and its id: a batch from one device repeats
+        /// its anonymous id, user, session and event names, and `==` on the same string is
+        /// far cheaper than hashing and probing (ids never change, so these stay valid).
+        var recentName = RecentString()
+        var recentAnon = RecentString()
+        var recentUser = RecentString()
+        var recentSession = RecentString()
         var attributions = AppendOnlyColumn<Attribution>()
         var deleted = DeletedRows.none
         /// Every stored identify's (anonymous id, user, timestamp) → the seqs of retries of
@@ -101,7 +108,13 @@ final class ProjectStore: Sendable {
                         duplicates += 1
                         continue
                     }
-                    let anon = s.anons.intern(events[i].anonymousID, hash: anonHashes[i])
+                    let anon: UInt32
+                    if let id = s.recentAnon.id(of: events[i].anonymousID) {
+                        anon = id
+                    } else {
+                        anon = s.anons.intern(events[i].anonymousID, hash: anonHashes[i])
+                        s.recentAnon = RecentString(events[i].anonymousID, anon)
+                    }
                     s.appendRow(
                         timestamp: events[i].timestamp ?? events[i].receivedAt ?? 0,
                         seq: StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i),
@@ -238,12 +251,26 @@ extension ProjectStore.State {
     ) {
         timestamp.append(ts)
         seq.append(sq)
-        name.append(names.intern(n))
+        if let id = recentName.id(of: n) {
+            name.append(id)
+        } else {
+            let id = names.intern(n)
+            recentName = RecentString(n, id)
+            name.append(id)
+        }
         if let last = lastSeq, sq <= last { seqAscending = false }
         lastSeq = sq
         anon.append(a)
-        if let u, !u.isEmpty { user.append(row: timestamp.count - 1, value: users.intern(u)) }
-        if let se, !se.isEmpty { session.append(row: timestamp.count - 1, value: sessions.intern(se)) }
+        if let u, !u.isEmpty {
+            let id = recentUser.id(of: u) ?? users.intern(u)
+            recentUser = RecentString(u, id)
+            user.append(row: timestamp.count - 1, value: id)
+        }
+        if let se, !se.isEmpty {
+            let id = recentSession.id(of: se) ?? sessions.intern(se)
+            recentSession = RecentString(se, id)
+            session.append(row: timestamp.count - 1, value: id)
+        }
         attribution.append(internAttribution(attr))
     }
 
@@ -279,5 +306,23 @@ extension ProjectStore.State {
         identifies.publish()
         attributions.publish()
         for dictionary in [names.publish, anons.publish, users.publish, sessions.publish] { dictionary() }
+    }
+}
+
+/// One remembered (string, dictionary id) pair of a column (`ProjectStore.State`).
+struct RecentString: Sendable {
+    private var string: String?
+    private var id: UInt32 = 0
+
+    init() {}
+
+    init(_ string: String, _ id: UInt32) {
+        self.string = string
+        self.id = id
+    }
+
+    @inline(__always)
+    func id(of s: String) -> UInt32? {
+        string == s ? id : nil
     }
 }
