@@ -1,4 +1,9 @@
 import CNGHTTP2
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 import TrailmarkWire
 
@@ -19,7 +24,7 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
         guard case .pending = stream.kind else { return .ok }  // request trailers: ignored
         // RFC 9113 §6.5.2 accounting: name + value + 32 per field.
         stream.headerListBytes += name.count + value.count + 32
-        guard stream.headerListBytes <= Int(shared.limits.headerListBytesMax) else { return .resetStream }
+        guard stream.headerListBytes <= headerListBytesMax else { return .resetStream }
         // Hot path: known names are compared as bytes; constant values reuse literals.
         if name.first == UInt8(ascii: ":") {
             if HeaderBytes.equal(name, ":path") {
@@ -42,15 +47,21 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
             stream.headers.addLowercased("te", HeaderBytes.equal(value, "trailers") ? "trailers" : String(decoding: value, as: UTF8.self))
             return .ok
         }
-        let nameString = String(decoding: name, as: UTF8.self)
         let valueString = String(decoding: value, as: UTF8.self)
-        switch nameString {
-        case "grpc-timeout": stream.grpcTimeout = valueString
-        case "grpc-encoding": stream.grpcEncoding = valueString
-        case "content-length": stream.contentLength = Int(valueString)
-        default: break
+        if HeaderBytes.equal(name, "content-length") {
+            stream.contentLength = Int(valueString)
+            stream.headers.addLowercased("content-length", valueString)
+        } else if HeaderBytes.equal(name, "user-agent") {
+            stream.headers.addLowercased("user-agent", valueString)
+        } else if HeaderBytes.equal(name, "grpc-timeout") {
+            stream.grpcTimeout = valueString
+            stream.headers.addLowercased("grpc-timeout", valueString)
+        } else if HeaderBytes.equal(name, "grpc-encoding") {
+            stream.grpcEncoding = valueString
+            stream.headers.addLowercased("grpc-encoding", valueString)
+        } else {
+            stream.headers.addLowercased(String(decoding: name, as: UTF8.self), valueString)
         }
-        stream.headers.addLowercased(nameString, valueString)
         return .ok
     }
 
@@ -207,6 +218,7 @@ enum HeaderBytes {
     @inline(__always)
     static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
         guard bytes.count == literal.utf8CodeUnitCount else { return false }
-        return UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount).elementsEqual(bytes)
+        guard let base = bytes.baseAddress else { return bytes.isEmpty }
+        return memcmp(base, literal.utf8Start, bytes.count) == 0
     }
 }

@@ -43,9 +43,12 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     private var idleTimer: RepeatedTask?
     private var bytesReadSinceIdleCheck = 0
     static let writeChunkBytes = 64 << 10
+    /// `shared.limits.headerListBytesMax`, read once (checked for every header field).
+    let headerListBytesMax: Int
 
     init(shared: ServerShared) {
         self.shared = shared
+        self.headerListBytesMax = Int(shared.limits.headerListBytesMax)
         self.budget = ControlFrameBudget(burst: shared.limits.controlFramesBurst, perSecond: shared.limits.controlFramesPerSecond)
     }
 
