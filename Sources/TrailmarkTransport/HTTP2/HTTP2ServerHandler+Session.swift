@@ -28,7 +28,8 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
         // Hot path: known names are compared as bytes; constant values reuse literals.
         if name.first == UInt8(ascii: ":") {
             if HeaderBytes.equal(name, ":path") {
-                stream.path = String(decoding: value, as: UTF8.self)
+                // A connection mostly repeats paths: reuse the previous one's String.
+                stream.path = HeaderBytes.equal(value, recentPath) ? recentPath : String(decoding: value, as: UTF8.self)
             } else if HeaderBytes.equal(name, ":method") {
                 stream.method = HeaderBytes.equal(value, "POST") ? "POST" : HeaderBytes.equal(value, "GET") ? "GET"
                     : String(decoding: value, as: UTF8.self)
@@ -155,7 +156,13 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
     private func route(_ stream: ServerStream) {
         let path = stream.path
         let isGRPC = stream.contentType.map(Self.isGRPCContentType) ?? false
-        let handler = shared.router.rpcHandler(for: path)
+        let handler: RPCHandler?
+        if recentPathRouted && path == recentPath {  // same storage: compares without reading bytes
+            handler = recentPathHandler
+        } else {
+            handler = shared.router.rpcHandler(for: path)
+            (recentPath, recentPathHandler, recentPathRouted) = (path, handler, true)
+        }
         if handler != nil || (stream.contentType?.hasPrefix("application/grpc") ?? false) {
             guard isGRPC else {
                 respondHTTP(stream, .error(415, "unsupported_media_type", "RPC paths take content-type application/grpc+trailmark"))
@@ -220,5 +227,11 @@ enum HeaderBytes {
         guard bytes.count == literal.utf8CodeUnitCount else { return false }
         guard let base = bytes.baseAddress else { return bytes.isEmpty }
         return memcmp(base, literal.utf8Start, bytes.count) == 0
+    }
+
+    static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ string: String) -> Bool {
+        guard bytes.count == string.utf8.count else { return false }
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return true }
+        return string.utf8.withContiguousStorageIfAvailable { memcmp(base, $0.baseAddress!, bytes.count) == 0 } ?? false  // same non-zero count
     }
 }

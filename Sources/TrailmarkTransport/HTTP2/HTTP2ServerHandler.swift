@@ -45,6 +45,11 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     static let writeChunkBytes = 64 << 10
     /// `shared.limits.headerListBytesMax`, read once (checked for every header field).
     let headerListBytesMax: Int
+    /// The last request path routed and its RPC handler (nil: not an RPC path). The router
+    /// is immutable, so a repeated `:path` reuses this String and skips the lookup.
+    var recentPath = ""
+    var recentPathHandler: RPCHandler?
+    var recentPathRouted = false
 
     init(shared: ServerShared) {
         self.shared = shared

@@ -83,7 +83,8 @@ final class ServerStream {
 
     /// Called when the stream closes for any reason: stop the handler and wake writers.
     func tearDown(reason: RPCError) {
-        task?.cancel()
+        // A finished call's task has returned or was cancelled when it was finished early.
+        if !finished { task?.cancel() }
         task = nil
         deadlineTimer?.cancel()
         deadlineTimer = nil
