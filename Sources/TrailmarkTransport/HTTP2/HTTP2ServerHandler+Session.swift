@@ -120,7 +120,7 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
 
     func session(readData streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> NGHTTP2Session.DataRead {
         guard let stream = stream(streamID) else { return .bytes(count: 0, endOfBody: true, trailers: nil) }
-        let count = min(buffer.count, stream.outbound.readableBytes)
+        var count = min(buffer.count, stream.outbound.readableBytes)
         if count > 0 {
             stream.outbound.withUnsafeReadableBytes { source in
                 buffer.baseAddress!.copyMemory(from: source.baseAddress!, byteCount: count)  // both non-empty here
@@ -129,7 +129,10 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
             if stream.outbound.readableBytes == 0 { stream.outbound.clear() }
             wakeWritersIfDrained(stream)
         }
-        if stream.outbound.readableBytes == 0 && stream.outboundEnded {
+        if count < buffer.count, stream.outbound.readableBytes == 0, let message = stream.finalMessage {
+            count += Self.copyFinalMessage(stream, message, into: UnsafeMutableRawBufferPointer(rebasing: buffer[count...]))
+        }
+        if stream.outbound.readableBytes == 0 && stream.finalMessage == nil && stream.outboundEnded {
             return .bytes(count: count, endOfBody: true, trailers: stream.trailers)
         }
         if count == 0 {
@@ -137,6 +140,31 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
             return .deferred
         }
         return .bytes(count: count, endOfBody: false, trailers: nil)
+    }
+
+    /// Copies the next bytes of `message` framed (flag byte, 4-byte big-endian length,
+    /// body) into `buffer`; returns how many. Clears `finalMessage` once all are copied.
+    private static func copyFinalMessage(_ stream: ServerStream, _ message: [UInt8], into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let total = MessageFraming.prefixBytes + message.count
+        let start = stream.finalMessageSent
+        let count = min(buffer.count, total - start)
+        let length = UInt32(message.count)
+        var written = 0
+        while written < count && start + written < MessageFraming.prefixBytes {
+            let offset = start + written  // 0: the compressed flag (0); 1...4: the length, big-endian
+            buffer[written] = offset == 0 ? 0 : UInt8(truncatingIfNeeded: length >> (8 * UInt32(MessageFraming.prefixBytes - 1 - offset)))
+            written += 1
+        }
+        if written < count {
+            let from = start + written - MessageFraming.prefixBytes
+            message.withUnsafeBytes { body in
+                buffer.baseAddress!.advanced(by: written)  // count > written, so non-empty
+                    .copyMemory(from: body.baseAddress!.advanced(by: from), byteCount: count - written)  // body non-empty: bytes remain
+            }
+        }
+        stream.finalMessageSent = start + count
+        if stream.finalMessageSent == total { stream.finalMessage = nil }
+        return count
     }
 
     func session(goAway lastStreamID: Int32, errorCode: UInt32) {}
