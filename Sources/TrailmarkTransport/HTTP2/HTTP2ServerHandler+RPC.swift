@@ -167,10 +167,16 @@ extension HTTP2ServerHandler {
 
     /// The handler finished: its last message (unary / client-streaming) and OK, or an error.
     func completeRPC(streamID: Int32, _ result: Result<[UInt8]?, RPCError>) {
-        guard let stream = streams[streamID], !stream.finished else { return }
+        guard let stream = stream(streamID), !stream.finished else { return }
         switch result {
         case .success(let message):
-            if let message { enqueue(stream, message: message) }
+            if let message, !stream.responseStarted {
+                stream.responseStarted = true
+                stream.finalMessage = message
+                session?.submitResponse(streamID: stream.id, fixed: .grpcResponse, body: true)
+            } else if let message {
+                enqueue(stream, message: message)
+            }
             finishRPC(stream, RPCError(.ok, ""))
         case .failure(let error):
             finishRPC(stream, error)

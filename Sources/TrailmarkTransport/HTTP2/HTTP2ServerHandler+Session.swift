@@ -1,4 +1,9 @@
 import CNGHTTP2
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 import TrailmarkWire
 
@@ -19,11 +24,12 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
         guard case .pending = stream.kind else { return .ok }  // request trailers: ignored
         // RFC 9113 §6.5.2 accounting: name + value + 32 per field.
         stream.headerListBytes += name.count + value.count + 32
-        guard stream.headerListBytes <= Int(shared.limits.headerListBytesMax) else { return .resetStream }
+        guard stream.headerListBytes <= headerListBytesMax else { return .resetStream }
         // Hot path: known names are compared as bytes; constant values reuse literals.
         if name.first == UInt8(ascii: ":") {
             if HeaderBytes.equal(name, ":path") {
-                stream.path = String(decoding: value, as: UTF8.self)
+                // A connection mostly repeats paths: reuse the previous one's String.
+                stream.path = HeaderBytes.equal(value, recentPath) ? recentPath : String(decoding: value, as: UTF8.self)
             } else if HeaderBytes.equal(name, ":method") {
                 stream.method = HeaderBytes.equal(value, "POST") ? "POST" : HeaderBytes.equal(value, "GET") ? "GET"
                     : String(decoding: value, as: UTF8.self)
@@ -42,15 +48,21 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
             stream.headers.addLowercased("te", HeaderBytes.equal(value, "trailers") ? "trailers" : String(decoding: value, as: UTF8.self))
             return .ok
         }
-        let nameString = String(decoding: name, as: UTF8.self)
         let valueString = String(decoding: value, as: UTF8.self)
-        switch nameString {
-        case "grpc-timeout": stream.grpcTimeout = valueString
-        case "grpc-encoding": stream.grpcEncoding = valueString
-        case "content-length": stream.contentLength = Int(valueString)
-        default: break
+        if HeaderBytes.equal(name, "content-length") {
+            stream.contentLength = Int(valueString)
+            stream.headers.addLowercased("content-length", valueString)
+        } else if HeaderBytes.equal(name, "user-agent") {
+            stream.headers.addLowercased("user-agent", valueString)
+        } else if HeaderBytes.equal(name, "grpc-timeout") {
+            stream.grpcTimeout = valueString
+            stream.headers.addLowercased("grpc-timeout", valueString)
+        } else if HeaderBytes.equal(name, "grpc-encoding") {
+            stream.grpcEncoding = valueString
+            stream.headers.addLowercased("grpc-encoding", valueString)
+        } else {
+            stream.headers.addLowercased(String(decoding: name, as: UTF8.self), valueString)
         }
-        stream.headers.addLowercased(nameString, valueString)
         return .ok
     }
 
@@ -108,7 +120,7 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
 
     func session(readData streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> NGHTTP2Session.DataRead {
         guard let stream = stream(streamID) else { return .bytes(count: 0, endOfBody: true, trailers: nil) }
-        let count = min(buffer.count, stream.outbound.readableBytes)
+        var count = min(buffer.count, stream.outbound.readableBytes)
         if count > 0 {
             stream.outbound.withUnsafeReadableBytes { source in
                 buffer.baseAddress!.copyMemory(from: source.baseAddress!, byteCount: count)  // both non-empty here
@@ -117,7 +129,10 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
             if stream.outbound.readableBytes == 0 { stream.outbound.clear() }
             wakeWritersIfDrained(stream)
         }
-        if stream.outbound.readableBytes == 0 && stream.outboundEnded {
+        if count < buffer.count, stream.outbound.readableBytes == 0, let message = stream.finalMessage {
+            count += Self.copyFinalMessage(stream, message, into: UnsafeMutableRawBufferPointer(rebasing: buffer[count...]))
+        }
+        if stream.outbound.readableBytes == 0 && stream.finalMessage == nil && stream.outboundEnded {
             return .bytes(count: count, endOfBody: true, trailers: stream.trailers)
         }
         if count == 0 {
@@ -125,6 +140,31 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
             return .deferred
         }
         return .bytes(count: count, endOfBody: false, trailers: nil)
+    }
+
+    /// Copies the next bytes of `message` framed (flag byte, 4-byte big-endian length,
+    /// body) into `buffer`; returns how many. Clears `finalMessage` once all are copied.
+    private static func copyFinalMessage(_ stream: ServerStream, _ message: [UInt8], into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let total = MessageFraming.prefixBytes + message.count
+        let start = stream.finalMessageSent
+        let count = min(buffer.count, total - start)
+        let length = UInt32(message.count)
+        var written = 0
+        while written < count && start + written < MessageFraming.prefixBytes {
+            let offset = start + written  // 0: the compressed flag (0); 1...4: the length, big-endian
+            buffer[written] = offset == 0 ? 0 : UInt8(truncatingIfNeeded: length >> (8 * UInt32(MessageFraming.prefixBytes - 1 - offset)))
+            written += 1
+        }
+        if written < count {
+            let from = start + written - MessageFraming.prefixBytes
+            message.withUnsafeBytes { body in
+                buffer.baseAddress!.advanced(by: written)  // count > written, so non-empty
+                    .copyMemory(from: body.baseAddress!.advanced(by: from), byteCount: count - written)  // body non-empty: bytes remain
+            }
+        }
+        stream.finalMessageSent = start + count
+        if stream.finalMessageSent == total { stream.finalMessage = nil }
+        return count
     }
 
     func session(goAway lastStreamID: Int32, errorCode: UInt32) {}
@@ -144,7 +184,13 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
     private func route(_ stream: ServerStream) {
         let path = stream.path
         let isGRPC = stream.contentType.map(Self.isGRPCContentType) ?? false
-        let handler = shared.router.rpcHandler(for: path)
+        let handler: RPCHandler?
+        if recentPathRouted && path == recentPath {  // same storage: compares without reading bytes
+            handler = recentPathHandler
+        } else {
+            handler = shared.router.rpcHandler(for: path)
+            (recentPath, recentPathHandler, recentPathRouted) = (path, handler, true)
+        }
         if handler != nil || (stream.contentType?.hasPrefix("application/grpc") ?? false) {
             guard isGRPC else {
                 respondHTTP(stream, .error(415, "unsupported_media_type", "RPC paths take content-type application/grpc+trailmark"))
@@ -207,6 +253,13 @@ enum HeaderBytes {
     @inline(__always)
     static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
         guard bytes.count == literal.utf8CodeUnitCount else { return false }
-        return UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount).elementsEqual(bytes)
+        guard let base = bytes.baseAddress else { return bytes.isEmpty }
+        return memcmp(base, literal.utf8Start, bytes.count) == 0
+    }
+
+    static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ string: String) -> Bool {
+        guard bytes.count == string.utf8.count else { return false }
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return true }
+        return string.utf8.withContiguousStorageIfAvailable { memcmp(base, $0.baseAddress!, bytes.count) == 0 } ?? false  // same non-zero count
     }
 }

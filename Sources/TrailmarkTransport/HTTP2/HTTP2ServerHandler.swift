@@ -43,9 +43,17 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     private var idleTimer: RepeatedTask?
     private var bytesReadSinceIdleCheck = 0
     static let writeChunkBytes = 64 << 10
+    /// `shared.limits.headerListBytesMax`, read once (checked for every header field).
+    let headerListBytesMax: Int
+    /// The last request path routed and its RPC handler (nil: not an RPC path). The router
+    /// is immutable, so a repeated `:path` reuses this String and skips the lookup.
+    var recentPath = ""
+    var recentPathHandler: RPCHandler?
+    var recentPathRouted = false
 
     init(shared: ServerShared) {
         self.shared = shared
+        self.headerListBytesMax = Int(shared.limits.headerListBytesMax)
         self.budget = ControlFrameBudget(burst: shared.limits.controlFramesBurst, perSecond: shared.limits.controlFramesPerSecond)
     }
 

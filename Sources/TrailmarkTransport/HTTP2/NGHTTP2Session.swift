@@ -34,8 +34,9 @@ protocol NGHTTP2SessionDelegate: AnyObject {
 /// Threading: not Sendable; one instance belongs to one connection handler on one event loop.
 /// Callbacks reach Swift through the session's `user_data`, which is this object passed
 /// unretained: callbacks run only inside the `nghttp2_session_*` calls made by this object's
-/// methods, so `self` is alive for each callback's duration. The delegate is `unowned`:
-/// the delegate owns this session and outlives it.
+/// methods, so `self` is alive for each callback's duration. The delegate is
+/// `unowned(unsafe)` (no reference-count traffic per callback): the delegate owns this
+/// session and outlives it, and callbacks run only inside the delegate's own calls.
 final class NGHTTP2Session {
     /// Outcome a delegate returns from a receive callback.
     enum CallbackResult {
@@ -68,7 +69,8 @@ final class NGHTTP2Session {
     enum Role { case server, client }
 
     private var session: OpaquePointer?
-    unowned let delegate: any NGHTTP2SessionDelegate
+    // unowned(unsafe): the delegate owns this session and outlives it (see the type docs).
+    unowned(unsafe) let delegate: any NGHTTP2SessionDelegate
     let role: Role
 
     init(role: Role, settings: Settings, resetBurst: UInt64 = 1000, resetRatePerSecond: UInt64 = 33,

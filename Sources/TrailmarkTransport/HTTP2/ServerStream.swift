@@ -61,6 +61,12 @@ final class ServerStream {
     /// Response bytes not yet taken by nghttp2 (starts as a shared empty buffer, so a stream
     /// that never responds with a body allocates none).
     var outbound = ServerStream.emptyBuffer
+    /// A single-message call's response message, queued when nothing else was written:
+    /// served to nghttp2 straight from the array (5-byte prefix generated), so the common
+    /// unary response allocates no buffer. Cleared once fully handed over.
+    var finalMessage: [UInt8]?
+    /// Bytes of prefix + `finalMessage` already handed to nghttp2.
+    var finalMessageSent = 0
     /// END of body queued; `trailers` follow it (nil for plain HTTP).
     var outboundEnded = false
     var trailers: TrailerBlock?
@@ -83,7 +89,8 @@ final class ServerStream {
 
     /// Called when the stream closes for any reason: stop the handler and wake writers.
     func tearDown(reason: RPCError) {
-        task?.cancel()
+        // A finished call's task has returned or was cancelled when it was finished early.
+        if !finished { task?.cancel() }
         task = nil
         deadlineTimer?.cancel()
         deadlineTimer = nil

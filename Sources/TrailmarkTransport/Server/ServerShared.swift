@@ -19,8 +19,10 @@ final class ServerShared: Sendable {
     /// immediately on the calling (event-loop) thread and runs there until its first
     /// suspension (`Task.immediate`, SE-0472), so a handler that answers without awaiting
     /// costs no thread hop; after a suspension it continues on the global executor.
-    func spawn(_ body: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
-        limits.handlersOnEventLoop ? Task.immediate { await body() } : Task { await body() }
+    /// `body` is handed to the task as is (no wrapping closure).
+    func spawn(_ body: sending @escaping @isolated(any) () async -> Void) -> Task<Void, Never> {
+        if limits.handlersOnEventLoop { return Task.immediate(operation: body) }
+        return Task(operation: body)
     }
 }
 
