@@ -1,3 +1,5 @@
+import TrailmarkWire
+
 /// The set of `event_id`s seen in one project (SEMANTICS §1: the first event with an id
 /// wins; retries are dropped), rebuilt on replay.
 ///

@@ -1,3 +1,5 @@
+import TrailmarkWire
+
 /// Dictionary encoding of one string column: each distinct string gets a dense id
 /// (0, 1, 2, … in order of first appearance), so columns store 4-byte ids.
 ///

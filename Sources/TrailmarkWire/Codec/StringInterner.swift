@@ -1,7 +1,7 @@
 /// The encoder's string dictionary for an event block (`Proto/WIRE.md` § 6.2): assigns each
 /// distinct string the next index on first use and appends it to the dictionary bytes.
 ///
-/// An open-addressing table keyed by the UTF-8 bytes with a word-at-a-time hash: the
+/// An open-addressing table keyed by the UTF-8 bytes with a word-at-a-time hash (`WordHash`): the
 /// standard `Dictionary<String, _>` spent most of the encoder's time in SipHash.
 /// Invariants: `slots.count` is a power of two at least twice the entry count (so probing
 /// always finds an empty slot); `slots[i]` is -1 or an entry index; entry `k`'s bytes are
@@ -30,7 +30,7 @@ struct StringInterner {
     }
 
     private mutating func intern(utf8: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        let hash = Self.hash(UnsafeRawBufferPointer(utf8))
+        let hash = WordHash.hash(utf8, seed: 0x9E37_79B9_7F4A_7C15)
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: hash) & mask
         while true {
@@ -66,29 +66,5 @@ struct StringInterner {
             while slots[i] >= 0 { i = (i + 1) & mask }
             slots[i] = Int32(k)
         }
-    }
-
-    /// A fast 64-bit hash of `bytes`, eight bytes per step, finished with a murmur-style mix.
-    /// Not cryptographic: the table only needs a good spread, and an adversarial input can
-    /// only slow one encode of the caller's own data.
-    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
-        var i = 0
-        while i + 8 <= bytes.count {
-            h = (h ^ bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-            h ^= h >> 29
-            i += 8
-        }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < bytes.count {
-            tail |= UInt64(bytes[i]) << shift
-            shift += 8
-            i += 1
-        }
-        h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
-        h ^= h >> 32
-        h = h &* 0xFF51_AFD7_ED55_8CCD
-        return h ^ (h >> 29)
     }
 }

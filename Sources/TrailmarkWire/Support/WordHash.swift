@@ -2,8 +2,12 @@
 /// mixing, then murmur3's finaliser. Deterministic across processes (unlike `Hasher`),
 /// so structures built from it (the `event_id` set) make the same decisions on every
 /// replay. Not collision-resistant against an adversary.
-enum WordHash {
-    static func hash(_ bytes: UnsafeBufferPointer<UInt8>, seed: UInt64) -> UInt64 {
+///
+/// Shared by the codec's string interner and the engine's dictionaries and `event_id`
+/// set. Its values are stored (erased slots keep an `event_id` fingerprint), so the
+/// function must never change.
+public enum WordHash {
+    public static func hash(_ bytes: UnsafeBufferPointer<UInt8>, seed: UInt64) -> UInt64 {
         var h = seed ^ UInt64(bytes.count)
         var i = 0
         if let base = bytes.baseAddress {
