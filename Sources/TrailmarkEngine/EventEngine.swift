@@ -126,17 +126,16 @@ public final class EventEngine: Sendable {
     }
 
     /// Events held over all projects (deleted ones left out) and an estimate of the bytes
-    /// of their columns, dictionaries and dedup sets. Cheap (builds no index): for gauges.
+    /// of their columns, dictionaries, dedup sets, cached indexes and property columns.
+    /// Cheap (builds no index): for gauges.
     public func totals() -> (events: Int, approximateBytes: Int) {
         let stores = projects.withLock { Array($0.values) }
         var events = 0, bytes = 0
         for s in stores {
+            bytes += s.propertyColumns?.allocatedBytes ?? 0
             s.state.withLock { st in
                 events += st.timestamp.count - st.deleted.rowCount
-                bytes += st.timestamp.allocatedBytes + st.seq.allocatedBytes + st.name.allocatedBytes + st.anon.allocatedBytes
-                    + st.user.allocatedBytes + st.session.allocatedBytes + st.attribution.allocatedBytes + st.extras.allocatedBytes
-                    + st.identifies.allocatedBytes + st.names.approximateBytes + st.anons.approximateBytes + st.users.approximateBytes
-                    + st.sessions.approximateBytes + st.eventIDs.allocatedBytes + st.deleted.allocatedBytes
+                bytes += st.columnBytes + st.dictionaryBytes + st.eventIDs.allocatedBytes + st.deleted.allocatedBytes
                     + (st.identityCache?.allocatedBytes ?? 0) + (st.rowIndexCache?.allocatedBytes ?? 0)
             }
         }
@@ -152,10 +151,8 @@ public final class EventEngine: Sendable {
         return s.state.withLock { st in
             MemoryReport(
                 rows: st.timestamp.count,
-                columnBytes: st.timestamp.allocatedBytes + st.seq.allocatedBytes + st.name.allocatedBytes + st.anon.allocatedBytes
-                    + st.user.allocatedBytes + st.session.allocatedBytes + st.attribution.allocatedBytes + st.extras.allocatedBytes
-                    + st.identifies.allocatedBytes,
-                dictionaryBytes: st.names.approximateBytes + st.anons.approximateBytes + st.users.approximateBytes + st.sessions.approximateBytes,
+                columnBytes: st.columnBytes,
+                dictionaryBytes: st.dictionaryBytes,
                 eventIDBytes: st.eventIDs.allocatedBytes,
                 indexBytes: index.allocatedBytes + (st.identityCache?.allocatedBytes ?? 0),
                 propertyColumnBytes: propertyBytes

@@ -251,27 +251,22 @@ extension ProjectStore.State {
     ) {
         timestamp.append(ts)
         seq.append(sq)
-        if let id = recentName.id(of: n) {
-            name.append(id)
-        } else {
-            let id = names.intern(n)
-            recentName = RecentString(n, id)
-            name.append(id)
-        }
+        name.append(Self.intern(n, in: &names, recent: &recentName))
         if let last = lastSeq, sq <= last { seqAscending = false }
         lastSeq = sq
         anon.append(a)
-        if let u, !u.isEmpty {
-            let id = recentUser.id(of: u) ?? users.intern(u)
-            recentUser = RecentString(u, id)
-            user.append(row: timestamp.count - 1, value: id)
-        }
-        if let se, !se.isEmpty {
-            let id = recentSession.id(of: se) ?? sessions.intern(se)
-            recentSession = RecentString(se, id)
-            session.append(row: timestamp.count - 1, value: id)
-        }
+        if let u, !u.isEmpty { user.append(row: timestamp.count - 1, value: Self.intern(u, in: &users, recent: &recentUser)) }
+        if let se, !se.isEmpty { session.append(row: timestamp.count - 1, value: Self.intern(se, in: &sessions, recent: &recentSession)) }
         attribution.append(internAttribution(attr))
+    }
+
+    /// The id of `s` in `dictionary`, checking the column's last interned string first.
+    @inline(__always)
+    private static func intern(_ s: String, in dictionary: inout StringDictionary, recent: inout RecentString) -> UInt32 {
+        if let id = recent.id(of: s) { return id }
+        let id = dictionary.intern(s)
+        recent = RecentString(s, id)
+        return id
     }
 
     /// Interns an attribution, trying the recently seen ones first.
@@ -293,6 +288,17 @@ extension ProjectStore.State {
             recentAttributionIDs[Int(id) & 15] = id
         }
         return id
+    }
+
+    /// Allocated bytes of the row columns and the identifies (estimates; see `MemoryReport`).
+    var columnBytes: Int {
+        timestamp.allocatedBytes + seq.allocatedBytes + name.allocatedBytes + anon.allocatedBytes + user.allocatedBytes
+            + session.allocatedBytes + attribution.allocatedBytes + extras.allocatedBytes + identifies.allocatedBytes
+    }
+
+    /// Approximate bytes of the four string dictionaries.
+    var dictionaryBytes: Int {
+        names.approximateBytes + anons.approximateBytes + users.approximateBytes + sessions.approximateBytes
     }
 
     /// Publishes every column's count to its chunks (see `AppendOnlyColumn.publish()`).
