@@ -17,15 +17,17 @@ final class LogTailer: Sendable {
     let progress: IndexProgress
     let forgets: ForgetLedger
     let maintenance: LogMaintenance
+    let handoff: BatchHandoff
     let logger: Logger
     let metrics: ServiceMetrics
 
-    init(log: SegmentLog, engine: EventEngine, progress: IndexProgress, forgets: ForgetLedger, maintenance: LogMaintenance, logger: Logger, metrics: ServiceMetrics) {
+    init(log: SegmentLog, engine: EventEngine, progress: IndexProgress, forgets: ForgetLedger, maintenance: LogMaintenance, handoff: BatchHandoff, logger: Logger, metrics: ServiceMetrics) {
         self.log = log
         self.engine = engine
         self.progress = progress
         self.forgets = forgets
         self.maintenance = maintenance
+        self.handoff = handoff
         self.logger = logger
         self.metrics = metrics
     }
@@ -111,9 +113,15 @@ final class LogTailer: Sendable {
         return chunk
     }
 
+    /// Applies live records; an event batch the ingest service handed over decoded (and
+    /// byte-for-byte equal to the record) is not decoded again.
     private func apply(from next: UInt64, maxRecords: Int) throws {
         let end = try log.read(from: next, maxRecords: maxRecords) { seq, kind, payload in
-            try self.apply(DecodedRecord(kind: kind, payload: payload), seq: seq)
+            if kind == .eventBatch, let batch = payload.withUnsafeBytes({ handoff.take($0) }) {
+                try self.apply(.events(batch), seq: seq)
+            } else {
+                try self.apply(DecodedRecord(kind: kind, payload: payload), seq: seq)
+            }
         }
         progress.advance(to: end)
     }

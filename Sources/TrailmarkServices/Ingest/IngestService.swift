@@ -8,9 +8,8 @@ import TrailmarkWire
 /// drops retries by `event_id`, appends the rest to the log through the ring and answers
 /// only once the log has made them durable (API.md § Durability).
 ///
-/// Owns: the ids it has appended that the engine may not have indexed yet (`recent`) and
-/// the ids of batches still on their way to disk (`pending`). Everything older is the
-/// engine's (`EventEngine.areDuplicates`), fed by the log tailer. The actor serialises the
+/// Owns: the ids of batches still on their way to disk and of records the engine may not
+/// have indexed yet (`UnindexedIDs`). Everything older is the engine's (`EventEngine.areDuplicates`), fed by the log tailer. The actor serialises the
 /// duplicate decision; while a batch waits for group commit other batches proceed, so
 /// concurrent requests share one `fdatasync`.
 ///
@@ -24,6 +23,7 @@ public actor IngestService {
     private let validator: EventValidator
     private let skew: ClockSkew
     private let now: @Sendable () -> Int64
+    private let handoff: BatchHandoff?
     private let logger: Logger
     private let metrics: ServiceMetrics
 
@@ -41,15 +41,12 @@ public actor IngestService {
         }
     }
 
-    /// project → event id fingerprint → the append that is writing it.
-    private var pending: [String: [UInt64: PendingAppend]] = [:]
-    /// project → event id fingerprint → the record that holds it, until the engine has indexed it.
-    private var recent: [String: [UInt64: UInt64]] = [:]
-    private var recentCount = 0
+    /// Ids claimed by appends the engine has not indexed yet.
+    private var unindexed = UnindexedIDs<PendingAppend>()
 
-    public init(
+    init(
         log: SegmentLog, engine: EventEngine, progress: IndexProgress, validator: EventValidator,
-        skew: ClockSkew, now: @escaping @Sendable () -> Int64, logger: Logger, metrics: ServiceMetrics
+        skew: ClockSkew, now: @escaping @Sendable () -> Int64, handoff: BatchHandoff? = nil, logger: Logger, metrics: ServiceMetrics
     ) {
         self.log = log
         self.engine = engine
@@ -57,6 +54,7 @@ public actor IngestService {
         self.validator = validator
         self.skew = skew
         self.now = now
+        self.handoff = handoff
         self.logger = logger
         self.metrics = metrics
     }
@@ -145,36 +143,33 @@ public actor IngestService {
     /// Splits a batch into new events and retries. An id still being written by another
     /// batch is neither: that batch's outcome decides, so the caller waits for it first.
     private func decide(_ events: [Event], fingerprints: [UInt64], generated: [Bool], project: String) -> Decision {
-        pruneRecent()
-        let pendingIDs = pending[project] ?? [:]
-        if !pendingIDs.isEmpty {
-            for i in events.indices where !generated[i] {
-                if let other = pendingIDs[fingerprints[i]] { return .waitFor(other) }
-            }
-        }
+        unindexed.prune(indexedEnd: progress.indexedEnd)
         // Client-sent ids the engine already stores: one lock for the batch.
         let candidates = fingerprints.indices.map { generated[$0] ? 0 : fingerprints[$0] }
-        let stored = engine.areDuplicates(project: project, fingerprints: candidates)
-        let recentIDs = recent[project] ?? [:]
+        var duplicate = engine.areDuplicates(project: project, fingerprints: candidates)
+        var seenInBatch = Set<UInt64>(minimumCapacity: events.count)
+        let anyUnindexed = !unindexed.isEmpty(project: project)
+        var duplicates = 0
+        for i in events.indices where !generated[i] {
+            let fp = fingerprints[i]
+            if anyUnindexed, let holder = unindexed.holder(of: fp, in: project) {
+                switch holder {
+                case .writing(let other): return .waitFor(other)
+                case .written: duplicate[i] = true
+                }
+            }
+            if !seenInBatch.insert(fp).inserted { duplicate[i] = true }
+            if duplicate[i] { duplicates += 1 }
+        }
+        // The common case, no retries: the batch goes on as it is, without copying events.
+        guard duplicates > 0 else { return .store(events, ids: fingerprints, duplicates: 0) }
         var fresh: [Event] = []
         var freshIDs: [UInt64] = []
-        fresh.reserveCapacity(events.count)
-        freshIDs.reserveCapacity(events.count)
-        var seenInBatch = Set<UInt64>(minimumCapacity: events.count)
-        var duplicates = 0
-        for (i, event) in events.enumerated() {
-            let fp = fingerprints[i]
-            if generated[i] {
-                fresh.append(event)
-                freshIDs.append(fp)
-                continue
-            }
-            if !seenInBatch.insert(fp).inserted || recentIDs[fp] != nil || stored[i] {
-                duplicates += 1
-            } else {
-                fresh.append(event)
-                freshIDs.append(fp)
-            }
+        fresh.reserveCapacity(events.count - duplicates)
+        freshIDs.reserveCapacity(events.count - duplicates)
+        for i in events.indices where !duplicate[i] {
+            fresh.append(events[i])
+            freshIDs.append(fingerprints[i])
         }
         return .store(fresh, ids: freshIDs, duplicates: duplicates)
     }
@@ -183,23 +178,30 @@ public actor IngestService {
         guard !fresh.isEmpty else { return 0 }
         let log = self.log
         let latency = metrics.appendLatency
+        let handoff = self.handoff
         // The task encodes off the actor, then waits for group commit.
         let append = PendingAppend(
             task: Task<UInt64, any Error> {
-                let payload = StoredEventBatch(project: project, events: fresh).encoded(capacity: fresh.count * 96)
+                let batch = StoredEventBatch(project: project, events: fresh)
+                let payload = batch.encoded(capacity: fresh.count * 96)
                 let max = log.configuration.recordPayloadBytesMax
                 guard payload.count <= max else {
                     throw APIError(.payloadTooLarge, "the batch encodes to \(payload.count) bytes; at most \(max) fit in one log record", reason: "too_large")
                 }
+                // Offered before the append, so the tailer finds it whenever it reads the record.
+                let offered = handoff?.offer(batch, payload: payload)
                 let start = ContinuousClock.now
-                let seq = try await log.append(payload, kind: .eventBatch)
-                latency.record(duration: ContinuousClock.now - start)
-                return seq
+                do {
+                    let seq = try await log.append(payload, kind: .eventBatch)
+                    latency.record(duration: ContinuousClock.now - start)
+                    return seq
+                } catch {
+                    if let offered { handoff?.withdraw(offered, payload: payload) }
+                    throw error
+                }
             },
             project: project, ids: ids)
-        var projectPending = pending.removeValue(forKey: project) ?? [:]
-        for id in ids { projectPending[id] = append }
-        pending[project] = projectPending
+        unindexed.claim(ids, for: append, in: project)
         let result = await Self.outcome(of: append)
         settle(append, result)
         switch result {
@@ -212,33 +214,12 @@ public actor IngestService {
         do { return .success(try await append.task.value) } catch { return .failure(error) }
     }
 
-    /// Moves a finished append's ids out of `pending` (into `recent` when it succeeded).
+    /// Records a finished append's outcome: its ids become `written` (a retry of them is a
+    /// duplicate until the engine answers for them) or, when it failed, free again.
     /// Idempotent: the appender and every batch that waited on it call it.
     private func settle(_ append: PendingAppend, _ result: Result<UInt64, any Error>) {
-        guard var projectPending = pending.removeValue(forKey: append.project) else { return }
-        var projectRecent = recent.removeValue(forKey: append.project) ?? [:]
-        for id in append.ids where projectPending[id] === append {
-            projectPending[id] = nil
-            if case .success(let seq) = result {
-                projectRecent[id] = seq
-                recentCount += 1
-            }
-        }
-        if !projectPending.isEmpty { pending[append.project] = projectPending }
-        if !projectRecent.isEmpty { recent[append.project] = projectRecent }
-    }
-
-    /// Forgets `recent` entries the engine has indexed (it answers for them from now on).
-    private func pruneRecent() {
-        guard recentCount > 0 else { return }
-        let indexed = progress.indexedEnd
-        var remaining = 0
-        for (project, ids) in recent {
-            let kept = ids.filter { $0.value >= indexed }
-            recent[project] = kept.isEmpty ? nil : kept
-            remaining += kept.count
-        }
-        recentCount = remaining
+        let seq: UInt64? = if case .success(let seq) = result { seq } else { nil }
+        unindexed.settle(append, ids: append.ids, in: append.project, seq: seq)
     }
 
     static let shuttingDown = APIError(.unavailable, "the server is shutting down", retryAfterSeconds: 1)
