@@ -109,7 +109,8 @@ public actor IngestService {
                 events[i].attribution = computed
             }
         }
-        return try await commit(events, fingerprints: fingerprints, generated: generated, batchID: batch.batchID, project: project)
+        let repeats = BatchRepeats.mark(fingerprints, skip: generated)
+        return try await commit(events, fingerprints: fingerprints, generated: generated, repeats: repeats, batchID: batch.batchID, project: project)
     }
 
     private struct AttributionInput: Hashable {
@@ -118,10 +119,10 @@ public actor IngestService {
     }
 
     /// The isolated part of `track`: decide which events are new, append them, answer.
-    private func commit(_ events: [Event], fingerprints: [UInt64], generated: [Bool], batchID: UInt64?, project: String) async throws(APIError) -> BatchAck {
+    private func commit(_ events: [Event], fingerprints: [UInt64], generated: [Bool], repeats: [Bool], batchID: UInt64?, project: String) async throws(APIError) -> BatchAck {
         let eventIDs = events.map { $0.eventID ?? "" }
         while true {
-            let decision = decide(events, fingerprints: fingerprints, generated: generated, project: project)
+            let decision = decide(events, fingerprints: fingerprints, generated: generated, repeats: repeats, project: project)
             switch decision {
             case .waitFor(let other):
                 settle(other, await Self.outcome(of: other))
@@ -142,23 +143,23 @@ public actor IngestService {
 
     /// Splits a batch into new events and retries. An id still being written by another
     /// batch is neither: that batch's outcome decides, so the caller waits for it first.
-    private func decide(_ events: [Event], fingerprints: [UInt64], generated: [Bool], project: String) -> Decision {
+    /// `repeats` marks ids an earlier event of the same batch carries (`BatchRepeats`).
+    private func decide(_ events: [Event], fingerprints: [UInt64], generated: [Bool], repeats: [Bool], project: String) -> Decision {
         unindexed.prune(indexedEnd: progress.indexedEnd)
         // Client-sent ids the engine already stores: one lock for the batch.
         let candidates = fingerprints.indices.map { generated[$0] ? 0 : fingerprints[$0] }
         var duplicate = engine.areDuplicates(project: project, fingerprints: candidates)
-        var seenInBatch = Set<UInt64>(minimumCapacity: events.count)
-        let anyUnindexed = !unindexed.isEmpty(project: project)
+        let holders = unindexed.holders(of: project)
         var duplicates = 0
         for i in events.indices where !generated[i] {
             let fp = fingerprints[i]
-            if anyUnindexed, let holder = unindexed.holder(of: fp, in: project) {
+            if let holder = holders?[fp] {
                 switch holder {
                 case .writing(let other): return .waitFor(other)
                 case .written: duplicate[i] = true
                 }
             }
-            if !seenInBatch.insert(fp).inserted { duplicate[i] = true }
+            if repeats[i] { duplicate[i] = true }
             if duplicate[i] { duplicates += 1 }
         }
         // The common case, no retries: the batch goes on as it is, without copying events.

@@ -29,7 +29,13 @@ struct UnindexedIDs<Append: AnyObject> {
         table[project]?[fingerprint]
     }
 
-    /// Whether any id of `project` is held (lets a batch skip its lookups).
+    /// The holders of `project`'s ids (a copy-on-write share, for one batch's lookups
+    /// without hashing the project name per event); nil when it holds none.
+    func holders(of project: String) -> [UInt64: Holder]? {
+        table[project]
+    }
+
+    /// Whether any id of `project` is held.
     func isEmpty(project: String) -> Bool { table[project]?.isEmpty ?? true }
 
     /// Claims `ids` for `append`.
