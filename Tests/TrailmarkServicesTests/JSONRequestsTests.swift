@@ -87,8 +87,20 @@ import TrailmarkWire
 
     @Test func acceptsAndNormalises() throws {
         var e = Event(event: "a", anonymousID: "x", sessionID: "", eventID: "", referrer: "", receivedAt: 5, seq: 9)
-        try validator.validate(&e, path: "")
+        #expect(try validator.validate(&e, path: ""))  // normalised: the client's block is not reusable
         #expect(e.sessionID == nil && e.eventID == nil && e.referrer == nil && e.receivedAt == nil && e.seq == nil)
+        // Only dropped server fields: client fields unchanged.
+        var clean = Event(event: "a", anonymousID: "x", sessionID: "s", url: "https://x.io/", receivedAt: 5, seq: 9)
+        #expect(try !validator.validate(&clean, path: ""))
+        for field in 0 ..< 3 {
+            var one = Event(event: "a", anonymousID: "x")
+            switch field {
+            case 0: one.url = ""
+            case 1: one.path = ""
+            default: one.sessionID = ""
+            }
+            #expect(try validator.validate(&one, path: ""), "field \(field)")
+        }
     }
 
     @Test func enforcesEveryFieldLimit() {

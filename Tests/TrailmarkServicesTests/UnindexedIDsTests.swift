@@ -6,7 +6,7 @@ import Testing
     final class Append {}
 
     private func isWriting(_ h: UnindexedIDs<Append>.Holder?, _ a: Append) -> Bool {
-        if case .writing(let x)? = h { return x === a }
+        if case .writing(let x)? = h { return x == ObjectIdentifier(a) }
         return false
     }
 

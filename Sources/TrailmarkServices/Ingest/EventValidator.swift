@@ -14,7 +14,10 @@ public struct EventValidator: Sendable {
     public init(limits: WireLimits = .default) { self.limits = limits }
 
     /// Validates `event` in place (normalising empty optionals), naming fields under `path`.
-    public func validate(_ event: inout Event, path makePath: @autoclosure () -> String) throws(APIError) {
+    /// Returns whether it changed a client field (normalised an empty optional); the server
+    /// fields it clears (`received_at`, attribution, `seq`) do not count.
+    @discardableResult
+    public func validate(_ event: inout Event, path makePath: @autoclosure () -> String) throws(APIError) -> Bool {
         // Field paths are built only for an error message (ingest validates every event).
         func field(_ name: String) -> String { let path = makePath(); return path.isEmpty ? name : "\(path).\(name)" }
         func fail(_ name: String, _ message: String, _ reason: String) -> APIError {
@@ -33,11 +36,12 @@ public struct EventValidator: Sendable {
         guard !event.anonymousID.isEmpty || event.userID != nil else {
             throw fail("anonymous_id", "or user_id must be set", "required")
         }
-        event.sessionID = try normalised(event.sessionID, limits.sessionIDBytesMax, field("session_id"))
-        event.eventID = try normalised(event.eventID, limits.eventIDBytesMax, field("event_id"))
-        event.url = try normalised(event.url, limits.urlBytesMax, field("url"))
-        event.path = try normalised(event.path, limits.urlBytesMax, field("path"))
-        event.referrer = try normalised(event.referrer, limits.urlBytesMax, field("referrer"))
+        var changed = false
+        try normalise(&event.sessionID, limits.sessionIDBytesMax, field("session_id"), &changed)
+        try normalise(&event.eventID, limits.eventIDBytesMax, field("event_id"), &changed)
+        try normalise(&event.url, limits.urlBytesMax, field("url"), &changed)
+        try normalise(&event.path, limits.urlBytesMax, field("path"), &changed)
+        try normalise(&event.referrer, limits.urlBytesMax, field("referrer"), &changed)
         if let t = event.timestamp {
             try checkTime(t, field("timestamp"), .invalidEvent)
         }
@@ -46,6 +50,7 @@ public struct EventValidator: Sendable {
         event.receivedAt = nil
         event.attribution = nil
         event.seq = nil
+        return changed
     }
 
     /// Validates one identify call (SEMANTICS §1: both ids non-empty).
@@ -79,10 +84,15 @@ public struct EventValidator: Sendable {
         }
     }
 
-    private func normalised(_ s: String?, _ max: Int, _ path: @autoclosure () -> String) throws(APIError) -> String? {
-        guard let s, !s.isEmpty else { return nil }
-        try checkLength(s, max, path(), .invalidEvent)
-        return s
+    /// An empty optional becomes absent (`changed` is set); a present one is length-checked.
+    private func normalise(_ s: inout String?, _ max: Int, _ path: @autoclosure () -> String, _ changed: inout Bool) throws(APIError) {
+        guard let value = s else { return }
+        guard !value.isEmpty else {
+            s = nil
+            changed = true
+            return
+        }
+        try checkLength(value, max, path(), .invalidEvent)
     }
 
     /// Properties: keys ..256 bytes, at most 64 KiB encoded. "Encoded" is measured as the

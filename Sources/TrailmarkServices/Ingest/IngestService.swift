@@ -66,13 +66,18 @@ public actor IngestService {
     /// Validation and the server fields are computed outside the actor's isolation (they
     /// touch no actor state), so concurrent requests prepare their batches in parallel;
     /// only the duplicate decision runs on the actor.
-    public nonisolated func track(_ batch: EventBatch, project: String, single: Bool = false) async throws(APIError) -> BatchAck {
+    ///
+    /// `block` is the batch's encoded event block when it came from the binary RPC: the
+    /// stored record then copies the client's columns (`StoredEventBatch.encoded(reusing:)`)
+    /// unless validation normalised a field or retries are dropped.
+    public nonisolated func track(_ batch: EventBatch, block: EventBlock? = nil, project: String, single: Bool = false) async throws(APIError) -> BatchAck {
         var events = batch.events
         guard !events.isEmpty else {
             throw APIError(.invalidEvent, "events must hold at least one event", field: "events", reason: "empty")
         }
+        var normalised = false
         do {
-            for i in events.indices { try validator.validate(&events[i], path: single ? "" : "events[\(i)]") }
+            for i in events.indices where try validator.validate(&events[i], path: single ? "" : "events[\(i)]") { normalised = true }
             if let sentAt = batch.sentAt { try validator.checkTime(sentAt, "sent_at", .invalidEvent) }
         } catch {
             metrics.eventsRejected.increment(by: Int64(events.count))
@@ -110,7 +115,8 @@ public actor IngestService {
             }
         }
         let repeats = BatchRepeats.mark(fingerprints, skip: generated)
-        return try await commit(events, fingerprints: fingerprints, generated: generated, repeats: repeats, batchID: batch.batchID, project: project)
+        let reusable = normalised ? nil : block
+        return try await commit(events, fingerprints: fingerprints, generated: generated, repeats: repeats, block: reusable, batchID: batch.batchID, project: project)
     }
 
     private struct AttributionInput: Hashable {
@@ -119,7 +125,7 @@ public actor IngestService {
     }
 
     /// The isolated part of `track`: decide which events are new, append them, answer.
-    private func commit(_ events: [Event], fingerprints: [UInt64], generated: [Bool], repeats: [Bool], batchID: UInt64?, project: String) async throws(APIError) -> BatchAck {
+    private func commit(_ events: [Event], fingerprints: [UInt64], generated: [Bool], repeats: [Bool], block: EventBlock?, batchID: UInt64?, project: String) async throws(APIError) -> BatchAck {
         let eventIDs = events.map { $0.eventID ?? "" }
         while true {
             let decision = decide(events, fingerprints: fingerprints, generated: generated, repeats: repeats, project: project)
@@ -128,7 +134,8 @@ public actor IngestService {
                 settle(other, await Self.outcome(of: other))
                 continue
             case .store(let fresh, let freshIDs, let duplicates):
-                let accepted = try await append(fresh, ids: freshIDs, project: project)
+                // The client's columns are reusable only when every event is stored.
+                let accepted = try await append(fresh, ids: freshIDs, block: duplicates == 0 ? block : nil, project: project)
                 metrics.eventsAccepted.increment(by: Int64(accepted))
                 metrics.eventsDuplicate.increment(by: Int64(duplicates))
                 return BatchAck(batchID: batchID, accepted: UInt32(accepted), duplicates: UInt32(duplicates), eventIDs: eventIDs)
@@ -155,7 +162,8 @@ public actor IngestService {
             let fp = fingerprints[i]
             if let holder = holders?[fp] {
                 switch holder {
-                case .writing(let other): return .waitFor(other)
+                case .writing(let other):
+                    if let other = unindexed.append(other) { return .waitFor(other) }
                 case .written: duplicate[i] = true
                 }
             }
@@ -175,7 +183,7 @@ public actor IngestService {
         return .store(fresh, ids: freshIDs, duplicates: duplicates)
     }
 
-    private func append(_ fresh: [Event], ids: [UInt64], project: String) async throws(APIError) -> Int {
+    private func append(_ fresh: [Event], ids: [UInt64], block: EventBlock?, project: String) async throws(APIError) -> Int {
         guard !fresh.isEmpty else { return 0 }
         let log = self.log
         let latency = metrics.appendLatency
@@ -184,7 +192,7 @@ public actor IngestService {
         let append = PendingAppend(
             task: Task<UInt64, any Error> {
                 let batch = StoredEventBatch(project: project, events: fresh)
-                let payload = batch.encoded(capacity: fresh.count * 96)
+                let payload = block.flatMap { batch.encoded(reusing: $0) } ?? batch.encoded(capacity: fresh.count * 96)
                 let max = log.configuration.recordPayloadBytesMax
                 guard payload.count <= max else {
                     throw APIError(.payloadTooLarge, "the batch encodes to \(payload.count) bytes; at most \(max) fit in one log record", reason: "too_large")

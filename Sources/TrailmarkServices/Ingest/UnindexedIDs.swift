@@ -11,14 +11,19 @@ import DequeModule
 /// so the cost per event is one insert, one update and one removal, whatever the lag.
 struct UnindexedIDs<Append: AnyObject> {
     enum Holder {
-        /// An append that has not finished: its outcome decides.
-        case writing(Append)
+        /// An append that has not finished (its identity; `append(_:)` gives the object):
+        /// its outcome decides. An identity, not a reference, so the per-id entries cost
+        /// no reference counting.
+        case writing(ObjectIdentifier)
         /// Stored in log record `seq`: a retry of it is a duplicate.
         case written(seq: UInt64)
     }
 
     /// project → fingerprint → holder.
     private var table: [String: [UInt64: Holder]] = [:]
+    /// The unfinished appends by identity; an entry keeps its object alive (so the
+    /// identity cannot be reused) until the append is settled.
+    private var writing: [ObjectIdentifier: Append] = [:]
     /// Successful appends in completion order, until the engine has indexed them.
     private var written: Deque<(seq: UInt64, project: String, ids: [UInt64])> = []
     /// Ids held, over all projects.
@@ -35,24 +40,30 @@ struct UnindexedIDs<Append: AnyObject> {
         table[project]
     }
 
+    /// The unfinished append a `.writing` holder names.
+    func append(_ id: ObjectIdentifier) -> Append? { writing[id] }
+
     /// Whether any id of `project` is held.
     func isEmpty(project: String) -> Bool { table[project]?.isEmpty ?? true }
 
     /// Claims `ids` for `append`.
     mutating func claim(_ ids: [UInt64], for append: Append, in project: String) {
+        let identity = ObjectIdentifier(append)
+        writing[identity] = append
         var projectTable = table.removeValue(forKey: project) ?? [:]
         projectTable.reserveCapacity(projectTable.count + ids.count)
-        for id in ids where projectTable.updateValue(.writing(append), forKey: id) == nil { count += 1 }
+        for id in ids where projectTable.updateValue(.writing(identity), forKey: id) == nil { count += 1 }
         table[project] = projectTable
     }
 
     /// Records the outcome of `append` for the ids it still holds. Idempotent: the appender
     /// and every batch that waited on it may call it; only the first call changes anything.
     mutating func settle(_ append: Append, ids: [UInt64], in project: String, seq: UInt64?) {
-        guard var projectTable = table.removeValue(forKey: project) else { return }
+        let identity = ObjectIdentifier(append)
+        guard writing.removeValue(forKey: identity) != nil, var projectTable = table.removeValue(forKey: project) else { return }
         var changed = false
         for id in ids {
-            guard case .writing(let holder)? = projectTable[id], holder === append else { continue }
+            guard case .writing(let holder)? = projectTable[id], holder == identity else { continue }
             changed = true
             if let seq {
                 projectTable[id] = .written(seq: seq)

@@ -40,9 +40,10 @@ struct RPCEndpoints: Sendable {
         let hub = self.hub
         let auth = self.auth
         let limits = self.limits
-        unary(TrailmarkRPC.track, &router, action: .write, code: .invalidEvent) { (batch: EventBatch, key) throws(APIError) in
+        unaryBytes(TrailmarkRPC.track, &router, action: .write) { (bytes, key) throws(APIError) -> BatchAck in
+            let (batch, block) = try Self.decodeBatch(bytes, limits: limits)
             try self.auth.limit(key, events: batch.events.count)
-            return try await hub.ingest.track(batch, project: key.project)
+            return try await hub.ingest.track(batch, block: block, project: key.project)
         }
         unary(TrailmarkRPC.identify, &router, action: .write, code: .invalidIdentify) { (batch: IdentifyBatch, key) throws(APIError) in
             try self.auth.limit(key, events: batch.identifies.count)
@@ -89,13 +90,23 @@ struct RPCEndpoints: Sendable {
         _ method: RPCMethod, _ router: inout TransportRouter, action: Action, code: APIError.Code,
         _ body: @escaping @Sendable (Request, StoredKey) async throws(APIError) -> Response
     ) {
-        let auth = self.auth
         let limits = self.limits
+        unaryBytes(method, &router, action: action) { (bytes, key) throws(APIError) -> Response in
+            let request: Request = try Self.decode(bytes, limits: limits, as: code)
+            return try await body(request, key)
+        }
+    }
+
+    /// A unary method whose body decodes the request bytes itself.
+    private func unaryBytes<Response: WireMessage>(
+        _ method: RPCMethod, _ router: inout TransportRouter, action: Action,
+        _ body: @escaping @Sendable ([UInt8], StoredKey) async throws(APIError) -> Response
+    ) {
+        let auth = self.auth
         router.register(method.path, .unary { bytes, context in
             do {
                 let key = try auth.authenticate(context, action: action, method: method)
-                let request: Request = try Self.decode(bytes, limits: limits, as: code)
-                return try await body(request, key).encoded()
+                return try await body(bytes, key).encoded()
             } catch {
                 throw Self.rpcError(error)
             }
@@ -133,9 +144,9 @@ struct RPCEndpoints: Sendable {
                     for try await bytes in requests {
                         if window.count >= Self.trackStreamWindow { _ = try? await window.removeFirst().value }
                         let work = Task<[UInt8], any Error> {
-                            let batch: EventBatch = try Self.decode(bytes, limits: limits, as: .invalidEvent)
+                            let (batch, block) = try Self.decodeBatch(bytes, limits: limits)
                             try auth.limit(key, events: batch.events.count)
-                            return try await hub.ingest.track(batch, project: key.project).encoded()
+                            return try await hub.ingest.track(batch, block: block, project: key.project).encoded()
                         }
                         window.append(work)
                         pending.yield(work)
@@ -191,6 +202,11 @@ struct RPCEndpoints: Sendable {
     /// Decodes a request message; a wire error becomes the API error `code` naming the field.
     static func decode<M: WireMessage>(_ bytes: [UInt8], limits: WireLimits, as code: APIError.Code) throws(APIError) -> M {
         do { return try M(decoding: bytes, limits: limits) } catch { throw APIError.fromWire(error, as: code) }
+    }
+
+    /// An `EventBatch` and its encoded event block (for `IngestService.track(_:block:…)`).
+    static func decodeBatch(_ bytes: [UInt8], limits: WireLimits) throws(APIError) -> (EventBatch, EventBlock?) {
+        do { return try EventBatch.decodingKeepingBlock(bytes, limits: limits) } catch { throw APIError.fromWire(error, as: .invalidEvent) }
     }
 
     /// The one conversion of service errors to RPC statuses: `APIError.statusCode`, the

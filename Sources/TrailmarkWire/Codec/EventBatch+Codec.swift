@@ -7,14 +7,22 @@
 ///                                uint32 duplicates = 3; repeated string event_ids = 4; }
 extension EventBatch: WireMessage {
     public init(decoding r: inout WireReader) throws(WireError) {
+        var layout: EventBlockLayout?
+        try self.init(decoding: &r, layout: &layout)
+    }
+
+    /// Decodes the batch and reports where its event block's columns lie in `r`'s buffer.
+    init(decoding r: inout WireReader, layout: inout EventBlockLayout?) throws(WireError) {
         self.init(events: [])
         let countMax = r.limits.batchEventsMax
         while let f = try r.nextField() {
             switch f.number {
             case 1:
-                events = try r.readMessage(f, "events") { (r: inout WireReader) throws(WireError) in
-                    try EventColumnsDecoder.decode(&r, countMax: countMax, wantUsers: false).events
+                let block = try r.readMessage(f, "events") { (r: inout WireReader) throws(WireError) in
+                    try EventColumnsDecoder.decodeBlock(&r, countMax: countMax, wantUsers: false)
                 }
+                events = block.events
+                layout = block.layout
             case 2: sentAt = try r.readSInt64(f, "sent_at")
             case 3: batchID = try r.readUInt64(f, "batch_id")
             default: try r.skip(f)

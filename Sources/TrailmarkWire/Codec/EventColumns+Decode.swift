@@ -17,6 +17,15 @@ struct EventColumnsDecoder {
     static func decode(
         _ r: inout WireReader, countMax: Int, wantUsers: Bool
     ) throws(WireError) -> (events: [Event], users: [String?]) {
+        let block = try decodeBlock(&r, countMax: countMax, wantUsers: wantUsers)
+        return (block.events, block.users)
+    }
+
+    /// `decode`, also returning where the block's columns lie in the reader's buffer
+    /// (`EventBlockLayout`, for `StoredEventBatch.encoded(reusing:)`).
+    static func decodeBlock(
+        _ r: inout WireReader, countMax: Int, wantUsers: Bool
+    ) throws(WireError) -> (events: [Event], users: [String?], layout: EventBlockLayout) {
         var slots = [Range<Int>?](repeating: nil, count: F.last + 1)
         var count: UInt64 = 0
         while let f = try r.nextField() {
@@ -42,7 +51,8 @@ struct EventColumnsDecoder {
             }
         }
         try decoder.decodeDictionary(r.subReader(slots[F.dictionary] ?? 0 ..< 0))
-        return try decoder.decodeEvents(n, slots, r, wantUsers: wantUsers)
+        let (events, users) = try decoder.decodeEvents(n, slots, r, wantUsers: wantUsers)
+        return (events, users, EventBlockLayout(columns: slots, count: n, dictionaryEntries: decoder.strings.count))
     }
 
     private init(limits: WireLimits) {

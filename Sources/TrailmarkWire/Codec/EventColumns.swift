@@ -54,7 +54,10 @@ enum EventColumns {
         precondition(users == nil || users!.count == events.count, "one stitched user per row")  // `!` guarded by `users == nil ||`
         guard !events.isEmpty else { return }
         var e = EventColumnsEncoder(count: events.count)
-        for (i, event) in events.enumerated() { e.add(event, user: users?[i], index: i) }
+        // Borrowed through the buffer: iterating the array copied each event (a retain per string).
+        events.withUnsafeBufferPointer { events in
+            for i in events.indices { e.add(events[i], user: users?[i], index: i) }
+        }
         e.finish(into: &w)
     }
 }
@@ -67,11 +70,12 @@ struct EventColumnsEncoder {
     private var dictionary: StringInterner
     private var name, anonymousID, userID, sessionID, eventID, url, path, referrer: WireWriter
     private var propertyCount, propertyKey, propertyValue: WireWriter
-    private var source, medium, campaign, sourceRule, sourceConfidence, user: WireWriter
+    private var attribution = AttributionColumns()
+    private var user: WireWriter
     private var timestamp, receivedAt, seq: DeltaColumn
     private var anyUserID = false, anySession = false, anyEventID = false, anyURL = false
     private var anyPath = false, anyReferrer = false, anyCampaign = false, anyUser = false
-    private var propertiesTotal = 0, attributed = 0
+    private var propertiesTotal = 0
 
     init(count: Int) {
         self.count = count
@@ -87,11 +91,6 @@ struct EventColumnsEncoder {
         propertyCount = WireWriter(capacity: count)
         propertyKey = WireWriter(capacity: count * 2)
         propertyValue = WireWriter(capacity: count * 4)
-        source = WireWriter(capacity: 0)
-        medium = WireWriter(capacity: 0)
-        campaign = WireWriter(capacity: 0)
-        sourceRule = WireWriter(capacity: 0)
-        sourceConfidence = WireWriter(capacity: 0)
         user = WireWriter(capacity: 0)
         timestamp = DeltaColumn(count: count)
         receivedAt = DeltaColumn(count: count)
@@ -147,18 +146,7 @@ struct EventColumnsEncoder {
             }
         }
         receivedAt.append(e.receivedAt, index: index)
-        if let a = e.attribution {
-            attributed += 1
-            source.appendVarint(intern(a.source) + 1)
-            medium.appendVarint(intern(a.medium))
-            let campaignRef = nullable(a.campaign)
-            campaign.appendVarint(campaignRef)
-            if campaignRef != 0 { anyCampaign = true }
-            sourceRule.appendVarint(intern(a.rule))
-            sourceConfidence.appendVarint(UInt64(a.confidence.rawValue))
-        } else {
-            source.appendByte(0)
-        }
+        attribution.add(e.attribution, &dictionary, base: 0)
         seq.append(e.seq.map { Int64(bitPattern: $0) }, index: index)
         let userRef = nullable(stitched)
         user.appendVarint(userRef)
@@ -185,15 +173,46 @@ struct EventColumnsEncoder {
             w.writeBytes(F.propertyValue, propertyValue.bytes)
         }
         receivedAt.write(values: F.receivedAt, present: F.receivedAtPresent, into: &w)
-        if attributed > 0 {
-            w.writeBytes(F.source, source.bytes)
-            w.writeBytes(F.medium, medium.bytes)
-            if anyCampaign { w.writeBytes(F.campaign, campaign.bytes) }
-            w.writeBytes(F.sourceRule, sourceRule.bytes)
-            w.writeBytes(F.sourceConfidence, sourceConfidence.bytes)
-        }
+        attribution.write(into: &w)
         seq.write(values: F.seq, present: F.seqPresent, into: &w)
         if anyUser { w.writeBytes(F.user, user.bytes) }
+    }
+}
+
+/// The attribution columns of a block (WIRE.md § 6.1 fields 18–22), shared by the canonical
+/// encoder and the transcoder (`StoredEventBatch.encoded(reusing:)`).
+struct AttributionColumns {
+    private var source = WireWriter(capacity: 0), medium = WireWriter(capacity: 0)
+    private var campaign = WireWriter(capacity: 0), rule = WireWriter(capacity: 0)
+    private var confidence = WireWriter(capacity: 0)
+    private var attributed = 0, anyCampaign = false
+
+    /// Adds one event's attribution, interning its strings in `dictionary`; `base` is added
+    /// to the interner's indices (the transcoder's entries follow the client's).
+    mutating func add(_ a: Attribution?, _ dictionary: inout StringInterner, base: UInt64) {
+        guard let a else {
+            source.appendByte(0)
+            return
+        }
+        attributed += 1
+        source.appendVarint(base + dictionary.intern(a.source) + 1)
+        medium.appendVarint(base + dictionary.intern(a.medium))
+        let campaignRef = a.campaign.map { base + dictionary.intern($0) + 1 } ?? 0
+        campaign.appendVarint(campaignRef)
+        if campaignRef != 0 { anyCampaign = true }
+        rule.appendVarint(base + dictionary.intern(a.rule))
+        confidence.appendVarint(UInt64(a.confidence.rawValue))
+    }
+
+    /// Writes fields 18–22, or nothing when no event has an attribution (WIRE.md § 6.3).
+    func write(into w: inout WireWriter) {
+        guard attributed > 0 else { return }
+        typealias F = EventColumns.Field
+        w.writeBytes(F.source, source.bytes)
+        w.writeBytes(F.medium, medium.bytes)
+        if anyCampaign { w.writeBytes(F.campaign, campaign.bytes) }
+        w.writeBytes(F.sourceRule, rule.bytes)
+        w.writeBytes(F.sourceConfidence, confidence.bytes)
     }
 }
 

@@ -16,14 +16,10 @@ extension WireMessage {
     /// memory-mapped log. Strings are copied out; nothing refers to `buffer` afterwards.
     /// The body may be at most `limits.messageBytesMax` bytes.
     public init(decoding buffer: UnsafeRawBufferPointer, limits: WireLimits = .default) throws(WireError) {
-        guard buffer.count <= limits.messageBytesMax else {
-            throw WireError(.messageTooLarge, field: "", "message of \(buffer.count) bytes exceeds the maximum of \(limits.messageBytesMax) bytes")
-        }
+        try limits.checkMessageSize(buffer.count)
         var reader = WireReader(buffer, limits: limits)
         self = try Self(decoding: &reader)
-        guard reader.isAtEnd else {
-            throw WireError(.invalidValue, field: "", "decoder stopped before the end of the message")
-        }
+        try reader.checkAtEnd()
     }
 
     /// Decodes a whole message body from `bytes`.

@@ -1,0 +1,97 @@
+extension StoredEventBatch {
+    /// Encodes this batch by copying `block`'s client columns instead of encoding their
+    /// strings again: the ingest hot path (the canonical encoder spent most of its time
+    /// hashing strings the client had already put in a dictionary).
+    ///
+    /// Copied as the client sent them: the dictionary (new entries are appended after it),
+    /// `name`, `anonymous_id`, `user_id`, `session_id`, `url`, `path`, `referrer` and the
+    /// property columns. Written from `events`: `timestamp` (skew-corrected), `event_id`
+    /// (the client's references, new entries for ids the server generated), `received_at`,
+    /// the attribution columns and `seq`. Any other column the client sent is dropped.
+    ///
+    /// The result is a valid, non-canonical block (WIRE.md § 6.2: readers rely on neither
+    /// the order nor the uniqueness of entries; unreferenced client entries are kept).
+    ///
+    /// Precondition (the caller's): `events` are `block`'s decoded events in order, none
+    /// dropped, with the copied fields unchanged. Then decoding the result gives exactly
+    /// `self` (`TranscodeTests`). Returns nil when the counts differ.
+    public func encoded(reusing block: EventBlock) -> [UInt8]? {
+        guard block.count == events.count, !events.isEmpty,
+              let body = block.storage.withUnsafeBytes({ EventBlockTranscoder(block.layout, $0).transcode(events) })
+        else { return nil }
+        var w = WireWriter(capacity: body.count + project.utf8.count + 16)
+        if !project.isEmpty { w.writeString(1, project) }
+        w.writeBytes(2, body)
+        return w.bytes
+    }
+}
+
+/// Builds a stored block from a client block and the events the server completed.
+/// Borrows the client's bytes for the duration of `transcode`.
+private struct EventBlockTranscoder {
+    typealias F = EventColumns.Field
+    let layout: EventBlockLayout
+    let raw: UnsafeRawBufferPointer
+
+    init(_ layout: EventBlockLayout, _ raw: UnsafeRawBufferPointer) {
+        self.layout = layout
+        self.raw = raw
+    }
+
+    func transcode(_ events: [Event]) -> [UInt8]? {
+        let n = layout.count
+        let base = UInt64(layout.dictionaryEntries)
+        var added = StringInterner(expectedStrings: 16)
+        var timestamp = DeltaColumn(count: n), receivedAt = DeltaColumn(count: n), seq = DeltaColumn(count: n)
+        var eventID = WireWriter(capacity: n * 2)
+        var anyEventID = false
+        var attribution = AttributionColumns()
+        var clientIDs = layout.columns[F.eventID].map { WireReader(raw).subReader($0) }
+        for (i, e) in events.enumerated() {
+            timestamp.append(e.timestamp, index: i)
+            // The client's reference when it sent an id, a new entry when the server made one.
+            var ref: UInt64 = 0
+            if clientIDs != nil {
+                do { ref = try clientIDs!.readVarint() } catch { return nil }  // `!`: checked just above
+            }
+            if ref == 0, let id = e.eventID { ref = base + added.intern(id) + 1 }
+            eventID.appendVarint(ref)
+            if ref != 0 { anyEventID = true }
+            receivedAt.append(e.receivedAt, index: i)
+            attribution.add(e.attribution, &added, base: base)
+            seq.append(e.seq.map { Int64(bitPattern: $0) }, index: i)
+        }
+
+        let dictionary = layout.columns[F.dictionary] ?? 0 ..< 0
+        var w = WireWriter(capacity: raw.count + added.dictionary.count + n * 16)
+        w.appendTag(F.dictionary, .lengthDelimited)
+        w.appendVarint(UInt64(dictionary.count + added.dictionary.count))
+        w.appendBytes(bytes(dictionary))
+        w.appendBytes(added.dictionary.bytes)
+        w.writeUInt64(F.count, UInt64(n))
+        copy([F.name, F.anonymousID, F.userID], into: &w)
+        timestamp.write(values: F.timestamp, present: F.timestampPresent, into: &w)
+        copy([F.sessionID], into: &w)
+        if anyEventID { w.writeBytes(F.eventID, eventID.bytes) }
+        copy([F.url, F.path, F.referrer, F.propertyCount, F.propertyKey, F.propertyValue], into: &w)
+        receivedAt.write(values: F.receivedAt, present: F.receivedAtPresent, into: &w)
+        attribution.write(into: &w)
+        seq.write(values: F.seq, present: F.seqPresent, into: &w)
+        return w.bytes
+    }
+
+    /// The client's bytes in `range` (within `raw`: the layout's invariant).
+    private func bytes(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
+        UnsafeRawBufferPointer(rebasing: raw[range]).assumingMemoryBound(to: UInt8.self)
+    }
+
+    /// Copies the client's columns `fields` (ascending) that are present.
+    private func copy(_ fields: [Int], into w: inout WireWriter) {
+        for field in fields {
+            guard let range = layout.columns[field] else { continue }
+            w.appendTag(field, .lengthDelimited)
+            w.appendVarint(UInt64(range.count))
+            w.appendBytes(bytes(range))
+        }
+    }
+}
