@@ -20,7 +20,7 @@ struct UnindexedIDs<Append: AnyObject> {
     }
 
     /// project → fingerprint → holder.
-    private var table: [String: [UInt64: Holder]] = [:]
+    private var table: [String: FingerprintTable<Holder>] = [:]
     /// The unfinished appends by identity; an entry keeps its object alive (so the
     /// identity cannot be reused) until the append is settled.
     private var writing: [ObjectIdentifier: Append] = [:]
@@ -36,7 +36,7 @@ struct UnindexedIDs<Append: AnyObject> {
 
     /// The holders of `project`'s ids (a copy-on-write share, for one batch's lookups
     /// without hashing the project name per event); nil when it holds none.
-    func holders(of project: String) -> [UInt64: Holder]? {
+    func holders(of project: String) -> FingerprintTable<Holder>? {
         table[project]
     }
 
@@ -50,7 +50,7 @@ struct UnindexedIDs<Append: AnyObject> {
     mutating func claim(_ ids: [UInt64], for append: Append, in project: String) {
         let identity = ObjectIdentifier(append)
         writing[identity] = append
-        var projectTable = table.removeValue(forKey: project) ?? [:]
+        var projectTable = table.removeValue(forKey: project) ?? FingerprintTable()
         projectTable.reserveCapacity(projectTable.count + ids.count)
         for id in ids where projectTable.updateValue(.writing(identity), forKey: id) == nil { count += 1 }
         table[project] = projectTable

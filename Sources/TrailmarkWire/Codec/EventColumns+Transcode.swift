@@ -47,20 +47,25 @@ private struct EventBlockTranscoder {
         var anyEventID = false
         var attribution = AttributionColumns()
         var clientIDs = layout.columns[F.eventID].map { WireReader(raw).subReader($0) }
-        for (i, e) in events.enumerated() {
-            timestamp.append(e.timestamp, index: i)
-            // The client's reference when it sent an id, a new entry when the server made one.
-            var ref: UInt64 = 0
-            if clientIDs != nil {
-                do { ref = try clientIDs!.readVarint() } catch { return nil }  // `!`: checked just above
+        // Fields read through the buffer: iterating the array copied each event.
+        let ok = events.withUnsafeBufferPointer { events in
+            for i in events.indices {
+                timestamp.append(events[i].timestamp, index: i)
+                // The client's reference when it sent an id, a new entry when the server made one.
+                var ref: UInt64 = 0
+                if clientIDs != nil {
+                    do { ref = try clientIDs!.readVarint() } catch { return false }  // `!`: checked just above
+                }
+                if ref == 0, let id = events[i].eventID { ref = base + added.intern(id) + 1 }
+                eventID.appendVarint(ref)
+                if ref != 0 { anyEventID = true }
+                receivedAt.append(events[i].receivedAt, index: i)
+                attribution.add(events[i].attribution, &added, base: base)
+                seq.append(events[i].seq.map { Int64(bitPattern: $0) }, index: i)
             }
-            if ref == 0, let id = e.eventID { ref = base + added.intern(id) + 1 }
-            eventID.appendVarint(ref)
-            if ref != 0 { anyEventID = true }
-            receivedAt.append(e.receivedAt, index: i)
-            attribution.add(e.attribution, &added, base: base)
-            seq.append(e.seq.map { Int64(bitPattern: $0) }, index: i)
+            return true
         }
+        guard ok else { return nil }
 
         let dictionary = layout.columns[F.dictionary] ?? 0 ..< 0
         var w = WireWriter(capacity: raw.count + added.dictionary.count + n * 16)
