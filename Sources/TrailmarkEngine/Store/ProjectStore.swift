@@ -208,8 +208,12 @@ final class ProjectStore: Sendable {
     }
 
     /// For each fingerprint (0 = none): already in the `event_id` set. One lock for all.
+    /// Touches every home slot first so the cache misses overlap instead of queueing.
     func containsFingerprints(_ fingerprints: [UInt64]) -> [Bool] {
-        state.withLock { s in fingerprints.map { $0 != 0 && s.eventIDs.contains(fingerprint: $0) } }
+        state.withLock { s in
+            s.touchSink &+= s.eventIDs.touch(fingerprints)
+            return fingerprints.map { $0 != 0 && s.eventIDs.contains(fingerprint: $0) }
+        }
     }
 
     /// A consistent view of everything ingested so far (see the type's comment).
