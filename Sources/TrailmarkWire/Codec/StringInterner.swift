@@ -1,27 +1,40 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The encoder's string dictionary for an event block (`Proto/WIRE.md` § 6.2): assigns each
 /// distinct string the next index on first use and appends it to the dictionary bytes.
 ///
 /// An open-addressing table keyed by the UTF-8 bytes with a word-at-a-time hash (`WordHash`): the
-/// standard `Dictionary<String, _>` spent most of the encoder's time in SipHash.
+/// standard `Dictionary<String, _>` spent most of the encoder's time in SipHash. Each slot
+/// carries the high 32 bits of its entry's hash beside the entry index, so a probe that
+/// meets another string rejects it without loading the entry; a tag match is confirmed by
+/// length and `memcmp` of the stored bytes.
 /// Invariants: `slots.count` is a power of two at least twice the entry count (so probing
-/// always finds an empty slot); `slots[i]` is -1 or an entry index; entry `k`'s bytes are
-/// `dictionary.bytes[offsets[k] ..< offsets[k] + lengths[k]]`.
+/// always finds an empty slot); `slots[i]` is 0 (empty) or `tag << 32 | (k + 1)` for entry
+/// `k`; entry `k`'s bytes are `dictionary.bytes[entries[k].offset ..< offset + length]`.
 struct StringInterner {
     /// The `dictionary` field body: `(varint length, UTF-8 bytes)*` in index order.
     private(set) var dictionary: WireWriter
-    private var offsets: [Int] = []
-    private var lengths: [Int] = []
-    private var hashes: [UInt64] = []
-    private var slots: [Int32]
+    private struct Entry {
+        var hash: UInt64
+        var offset: Int
+        var length: Int
+    }
+    private var entries: [Entry] = []
+    private var slots: [UInt64]
 
     init(expectedStrings: Int) {
         var capacity = 64
         while capacity < expectedStrings * 2 { capacity <<= 1 }
-        slots = [Int32](repeating: -1, count: capacity)
+        slots = [UInt64](repeating: 0, count: capacity)
         dictionary = WireWriter(capacity: expectedStrings * 24)
+        entries.reserveCapacity(expectedStrings)
     }
 
-    var count: Int { offsets.count }
+    var count: Int { entries.count }
 
     /// The index of `s`, adding it when new.
     mutating func intern(_ s: String) -> UInt64 {
@@ -31,40 +44,43 @@ struct StringInterner {
 
     private mutating func intern(utf8: UnsafeBufferPointer<UInt8>) -> UInt64 {
         let hash = WordHash.hash(utf8, seed: 0x9E37_79B9_7F4A_7C15)
+        let tag = hash >> 32
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: hash) & mask
         while true {
-            let k = Int(slots[i])
-            if k < 0 { break }
-            if hashes[k] == hash && lengths[k] == utf8.count && equals(entry: k, utf8) { return UInt64(k) }
+            let slot = slots[i]
+            if slot == 0 { break }
+            if slot >> 32 == tag {
+                let k = Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) - 1
+                if entries[k].length == utf8.count && equals(entry: k, utf8) { return UInt64(k) }
+            }
             i = (i + 1) & mask
         }
-        let k = offsets.count
+        let k = entries.count
         precondition(k < Int(Int32.max), "more than 2^31 dictionary entries")
-        slots[i] = Int32(k)
+        slots[i] = tag << 32 | UInt64(k + 1)
         dictionary.appendVarint(UInt64(utf8.count))
-        offsets.append(dictionary.count)
-        lengths.append(utf8.count)
-        hashes.append(hash)
+        entries.append(Entry(hash: hash, offset: dictionary.count, length: utf8.count))
         dictionary.appendBytes(utf8)
-        if offsets.count * 2 > slots.count { grow() }
+        if entries.count * 2 > slots.count { grow() }
         return UInt64(k)
     }
 
     private func equals(entry k: Int, _ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
-        dictionary.bytes.withUnsafeBytes { all in
-            let stored = UnsafeRawBufferPointer(rebasing: all[offsets[k] ..< offsets[k] + lengths[k]])
-            return stored.elementsEqual(UnsafeRawBufferPointer(utf8))
+        guard let other = utf8.baseAddress, utf8.count > 0 else { return true }  // both empty (lengths are equal)
+        let offset = entries[k].offset
+        return dictionary.bytes.withUnsafeBytes { all in
+            memcmp(all.baseAddress! + offset, other, utf8.count) == 0  // `!`: non-empty, it holds this entry
         }
     }
 
     private mutating func grow() {
-        slots = [Int32](repeating: -1, count: slots.count * 2)
+        slots = [UInt64](repeating: 0, count: slots.count * 2)
         let mask = slots.count - 1
-        for (k, hash) in hashes.enumerated() {
-            var i = Int(truncatingIfNeeded: hash) & mask
-            while slots[i] >= 0 { i = (i + 1) & mask }
-            slots[i] = Int32(k)
+        for (k, entry) in entries.enumerated() {
+            var i = Int(truncatingIfNeeded: entry.hash) & mask
+            while slots[i] != 0 { i = (i + 1) & mask }
+            slots[i] = (entry.hash >> 32) << 32 | UInt64(k + 1)
         }
     }
 }
