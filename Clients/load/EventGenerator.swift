@@ -78,6 +78,7 @@ struct EventGenerator {
     mutating func batch(seq: UInt64, count: Int, now: Int64) -> [Event] {
         var events: [Event] = []
         events.reserveCapacity(count)
+        let idPrefix = "\(run)-\(stream)-\(seq)-"  // event ids: "\(run)-\(stream)-\(seq)-\(i)"
         for i in 0..<count {
             let v = Int(random.next() % UInt64(visitors.count))
             var visitor = visitors[v]
@@ -99,7 +100,7 @@ struct EventGenerator {
             let first = visitor.stage == 0
             events.append(Event(
                 event: name, anonymousID: visitor.anonymousID, userID: visitor.userID, timestamp: now,
-                sessionID: visitor.sessionID, eventID: "\(run)-\(stream)-\(seq)-\(i)",
+                sessionID: visitor.sessionID, eventID: idPrefix + String(i),
                 url: first ? landing.url : nil, path: Self.paths[min(visitor.stage, Self.paths.count - 1)],
                 referrer: first ? landing.referrer : nil,
                 properties: properties[Int(random.next() % UInt64(properties.count))]))
