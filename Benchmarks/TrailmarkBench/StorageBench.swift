@@ -1,6 +1,4 @@
-import DequeModule
 import Glibc
-import Synchronization
 import TrailmarkStorage
 
 /// Storage benchmarks (issue 4): log append throughput with group commit next to `dd` with
@@ -104,59 +102,44 @@ enum StorageBench {
 
     private static func ringRows(into table: inout BenchTable) {
         let items = 1_000_000
+        let rounds = 7
         for producers in [1, 2, 4] {
             // Best of 7 runs each, alternating which queue goes first: 2 shared cores run
             // these 2-5 spinning threads, so a run's wall time is mostly how often the
             // scheduler preempted it (single runs range over 5x); the fastest run of each is
-            // the one least disturbed by other processes.
-            var ringRate = 0.0
-            var dequeRate = 0.0
-            for round in 0..<7 {
+            // the one least disturbed by other processes. Medians are shown too: they
+            // include the disturbed runs.
+            var ringRates: [Double] = []
+            var dequeRates: [Double] = []
+            for round in 0..<rounds {
                 let ring = MPSCRing<Int>(capacity: 1024)
                 let deque = BoundedMutexDeque(capacity: 1024)
                 let measureRing = {
-                    ringRate = max(ringRate, Double(items) / runQueue(producers: producers, items: items,
-                                                                      push: { ring.tryEnqueue($0) == .enqueued },
-                                                                      popBatch: { ring.drain(into: &$0, limit: 256) }))
+                    ringRates.append(Double(items) / runQueue(producers: producers, items: items,
+                                                              push: { ring.tryEnqueue($0) == .enqueued },
+                                                              popBatch: { ring.drain(into: &$0, limit: 256) }))
                 }
                 let measureDeque = {
-                    dequeRate = max(dequeRate, Double(items) / runQueue(producers: producers, items: items,
-                                                                        push: { deque.push($0) },
-                                                                        popBatch: { deque.pop(into: &$0, limit: 256) }))
+                    dequeRates.append(Double(items) / runQueue(producers: producers, items: items,
+                                                               push: { deque.push($0) },
+                                                               popBatch: { deque.pop(into: &$0, limit: 256) }))
                 }
                 if round % 2 == 0 { measureRing(); measureDeque() } else { measureDeque(); measureRing() }
             }
-            table.add("ring, \(producers) producer\(producers == 1 ? "" : "s") → 1 consumer (best of 7)", value: fmt(ringRate / 1e6) + " M items/s",
-                      anchor: "Mutex<Deque> " + fmt(dequeRate / 1e6) + " M items/s",
-                      ratio: fmt(ringRate / dequeRate) + "x", goal: "> 1x")
+            let ringBest = ringRates.max() ?? 0, dequeBest = dequeRates.max() ?? 1
+            let ringMedian = median(ringRates), dequeMedian = median(dequeRates)
+            table.add("ring, \(producers) producer\(producers == 1 ? "" : "s") → 1 consumer (best of \(rounds))", value: fmt(ringBest / 1e6) + " M items/s",
+                      anchor: "Mutex<Deque> " + fmt(dequeBest / 1e6) + " M items/s",
+                      ratio: fmt(ringBest / dequeBest) + "x", goal: "> 1x")
+            table.add("  medians of the \(rounds) runs", value: fmt(ringMedian / 1e6) + " M items/s",
+                      anchor: "Mutex<Deque> " + fmt(dequeMedian / 1e6) + " M items/s",
+                      ratio: fmt(ringMedian / dequeMedian) + "x")
         }
     }
 
-    /// `producers` threads push `items` in total through a queue of 1024 slots (retrying with
-    /// sched_yield when full) while the calling thread takes them in batches of up to 256, as
-    /// the log writer does; returns seconds.
-    private static func runQueue(producers: Int, items: Int, push: @escaping @Sendable (Int) -> Bool,
-                                 popBatch: (inout [Int]) -> Int) -> Double {
-        let perProducer = items / producers
-        let clock = ContinuousClock()
-        let started = clock.now
-        var threads: [pthread_t] = []
-        for _ in 0..<producers {
-            threads.append(startThread {
-                for i in 0..<perProducer { while !push(i) { sched_yield() } }
-            })
-        }
-        var received = 0
-        var batch: [Int] = []
-        batch.reserveCapacity(256)
-        while received < perProducer * producers {
-            batch.removeAll(keepingCapacity: true)
-            let taken = popBatch(&batch)
-            if taken == 0 { sched_yield() }
-            received += taken
-        }
-        for thread in threads { pthread_join(thread, nil) }
-        return seconds(clock.now - started)
+    private static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
     }
 
     // MARK: Recovery and idle CPU
@@ -202,36 +185,5 @@ enum StorageBench {
 
     private static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-}
-
-/// The anchor for the ring: a `Deque` behind a `Mutex`, bounded to the same capacity.
-private final class BoundedMutexDeque: Sendable {
-    private let state: Mutex<Deque<Int>>
-    private let capacity: Int
-
-    init(capacity: Int) {
-        self.capacity = capacity
-        var deque = Deque<Int>()
-        deque.reserveCapacity(capacity)
-        state = Mutex(deque)
-    }
-
-    func push(_ value: Int) -> Bool {
-        state.withLock { deque in
-            guard deque.count < capacity else { return false }
-            deque.append(value)
-            return true
-        }
-    }
-
-    /// Takes up to `limit` values under one lock acquisition.
-    func pop(into output: inout [Int], limit: Int) -> Int {
-        state.withLock { deque in
-            let count = min(limit, deque.count)
-            output.append(contentsOf: deque.prefix(count))
-            deque.removeFirst(count)
-            return count
-        }
     }
 }
