@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 import TrailmarkStorage
 
 /// Storage benchmarks (issue 4): log append throughput with group commit next to `dd` with
@@ -28,8 +29,8 @@ enum StorageBench {
     private static func appendRows(into table: inout BenchTable, scratch: Scratch) async throws {
         let totalBytes = 128 << 20
         let recordBytes = 1024
-        let (seconds, statistics) = try await appendRun(scratch: scratch, totalBytes: totalBytes, recordBytes: recordBytes, durability: .group)
-        let (unsynced, _) = try await appendRun(scratch: scratch, totalBytes: totalBytes, recordBytes: recordBytes, durability: .none)
+        let (seconds, statistics, syncSeconds) = try await appendRun(scratch: scratch, totalBytes: totalBytes, recordBytes: recordBytes, durability: .group)
+        let (unsynced, _, _) = try await appendRun(scratch: scratch, totalBytes: totalBytes, recordBytes: recordBytes, durability: .none)
         let blocks = totalBytes / (64 << 10)
         let ddEnd = try dd(scratch.path + "/dd.bin", blockBytes: 64 << 10, blocks: blocks, flag: "conv=fdatasync")
         let syncs = max(Int(statistics.syncs), 1)
@@ -45,6 +46,8 @@ enum StorageBench {
                   ratio: fmt(mbps / ddEndMBps) + "x", goal: ">= 0.5x")
         table.add("  same, records per second", value: fmt(Double(totalBytes / recordBytes) / seconds, decimals: 0) + " rec/s",
                   anchor: "mean group \(fmt(Double(groupBytes) / 1048576, decimals: 2)) MiB, \(statistics.groups) groups")
+        table.add("  time in fdatasync (writer thread)", value: fmt(syncSeconds * 1000, decimals: 0) + " ms of " + fmt(seconds * 1000, decimals: 0) + " ms",
+                  anchor: "\(syncs) syncs, \(fmt(syncSeconds * 1000 / Double(syncs))) ms each; \(fmt(Double(syncs) / (Double(totalBytes) / 1048576))) syncs/MiB (dd: \(fmt(1 / (Double(totalBytes) / 1048576), decimals: 4)))")
         table.add("  like for like: same bytes, same syncs", value: fmt(mbps, decimals: 1) + " MB/s",
                   anchor: "dd bs=\(groupBytes) oflag=dsync (\(syncs) syncs) " + fmt(ddSameMBps, decimals: 1) + " MB/s",
                   ratio: fmt(mbps / ddSameMBps) + "x")
@@ -57,10 +60,10 @@ enum StorageBench {
     }
 
     /// Appends `totalBytes` of `recordBytes` records in 64 KiB batches from 32 concurrent
-    /// producers (the group is what they have waiting); returns seconds until the last ack
-    /// and the writer's statistics.
+    /// producers (the group is what they have waiting); returns seconds until the last ack,
+    /// the writer's statistics and the seconds its syncs took.
     private static func appendRun(scratch: Scratch, totalBytes: Int, recordBytes: Int,
-                                  durability: LogConfiguration.Durability) async throws -> (Double, WriteStatistics) {
+                                  durability: LogConfiguration.Durability) async throws -> (Double, WriteStatistics, Double) {
         let batchRecords = (64 << 10) / recordBytes
         let batches = totalBytes / (recordBytes * batchRecords)
         let producers = 32
@@ -68,6 +71,10 @@ enum StorageBench {
         var configuration = LogConfiguration()
         configuration.durability = durability
         configuration.logger.logLevel = .error
+        let syncNanoseconds = SyncTime()
+        configuration.groupCommitted = { commit in
+            if let seconds = commit.syncSeconds { syncNanoseconds.total.add(UInt64(seconds * 1e9), ordering: .relaxed) }
+        }
         let log = try SegmentLog.open(directory: directory, configuration: configuration)
         let batch = (0..<batchRecords).map { _ in AppendRecord(kind: .eventBatch, payload: [UInt8](repeating: 0x5A, count: recordBytes)) }
         let clock = ContinuousClock()
@@ -84,7 +91,12 @@ enum StorageBench {
         let statistics = log.writeStatistics
         await log.close()
         scratch.removeDirectory(directory)
-        return (elapsed, statistics)
+        return (elapsed, statistics, Double(syncNanoseconds.total.load(ordering: .relaxed)) / 1e9)
+    }
+
+    /// Sum of the writer's sync times, added from its `groupCommitted` hook.
+    private final class SyncTime: Sendable {
+        let total = Atomic<UInt64>(0)
     }
 
     /// Runs `dd if=/dev/zero of=path bs=blockBytes count=blocks <flag>` and returns its wall time.
@@ -105,10 +117,9 @@ enum StorageBench {
         let rounds = 7
         for producers in [1, 2, 4] {
             // Best of 7 runs each, alternating which queue goes first: 2 shared cores run
-            // these 2-5 spinning threads, so a run's wall time is mostly how often the
-            // scheduler preempted it (single runs range over 5x); the fastest run of each is
-            // the one least disturbed by other processes. Medians are shown too: they
-            // include the disturbed runs.
+            // these 2-5 threads, so a run's wall time also depends on how often the
+            // scheduler preempted it; the fastest run of each is the one least disturbed by
+            // other processes. Medians are shown too: they include the disturbed runs.
             var ringRates: [Double] = []
             var dequeRates: [Double] = []
             for round in 0..<rounds {
