@@ -8,8 +8,9 @@ import TrailmarkStorage
 /// them with `popBatch`; returns seconds. The same loop drives the ring and its anchor, with
 /// the log's own kind of waiting:
 ///
-/// - the consumer parks when it finds nothing (`ConsumerParker`, as the log writer does), and
-///   producers `unpark()` after each push, as `SegmentLog.append` does;
+/// - the consumer, finding nothing, yields twice (a producer is likely about to publish),
+///   then parks (`ConsumerParker`, as the log writer does); producers `unpark()` after each
+///   push, as `SegmentLog.append` does;
 /// - a producer that finds the queue full yields twice (the consumer is likely about to
 ///   drain), then sleeps on a `SpaceEvent` until the consumer frees slots (the log's
 ///   producers suspend in its waitroom instead).
@@ -46,12 +47,19 @@ func runQueue(producers: Int, items: Int, push: @escaping @Sendable (Int) -> Boo
         })
     }
     var received = 0
+    var idle = 0
     var batch: [Int] = []
     batch.reserveCapacity(256)
     while received < perProducer * producers {
         batch.removeAll(keepingCapacity: true)
         var taken = popBatch(&batch)
         if taken == 0 {
+            idle += 1
+            if idle <= yieldsBeforeSleep {
+                sched_yield()
+                continue
+            }
+            idle = 0
             consumerParker.prepareToPark()
             taken = popBatch(&batch)
             if taken == 0 {
@@ -60,6 +68,7 @@ func runQueue(producers: Int, items: Int, push: @escaping @Sendable (Int) -> Boo
             }
             consumerParker.cancelPark()
         }
+        idle = 0
         received += taken
         space.notify()
     }
