@@ -1,4 +1,3 @@
-import DequeModule
 import Glibc
 import Synchronization
 import TrailmarkStorage
@@ -30,8 +29,8 @@ enum StorageBench {
     private static func appendRows(into table: inout BenchTable, scratch: Scratch) async throws {
         let totalBytes = 128 << 20
         let recordBytes = 1024
-        let (seconds, statistics) = try await appendRun(scratch: scratch, totalBytes: totalBytes, recordBytes: recordBytes, durability: .group)
-        let (unsynced, _) = try await appendRun(scratch: scratch, totalBytes: totalBytes, recordBytes: recordBytes, durability: .none)
+        let (seconds, statistics, syncSeconds) = try await appendRun(scratch: scratch, totalBytes: totalBytes, recordBytes: recordBytes, durability: .group)
+        let (unsynced, _, _) = try await appendRun(scratch: scratch, totalBytes: totalBytes, recordBytes: recordBytes, durability: .none)
         let blocks = totalBytes / (64 << 10)
         let ddEnd = try dd(scratch.path + "/dd.bin", blockBytes: 64 << 10, blocks: blocks, flag: "conv=fdatasync")
         let syncs = max(Int(statistics.syncs), 1)
@@ -47,6 +46,8 @@ enum StorageBench {
                   ratio: fmt(mbps / ddEndMBps) + "x", goal: ">= 0.5x")
         table.add("  same, records per second", value: fmt(Double(totalBytes / recordBytes) / seconds, decimals: 0) + " rec/s",
                   anchor: "mean group \(fmt(Double(groupBytes) / 1048576, decimals: 2)) MiB, \(statistics.groups) groups")
+        table.add("  time in fdatasync (writer thread)", value: fmt(syncSeconds * 1000, decimals: 0) + " ms of " + fmt(seconds * 1000, decimals: 0) + " ms",
+                  anchor: "\(syncs) syncs, \(fmt(syncSeconds * 1000 / Double(syncs))) ms each; \(fmt(Double(syncs) / (Double(totalBytes) / 1048576))) syncs/MiB (dd: \(fmt(1 / (Double(totalBytes) / 1048576), decimals: 4)))")
         table.add("  like for like: same bytes, same syncs", value: fmt(mbps, decimals: 1) + " MB/s",
                   anchor: "dd bs=\(groupBytes) oflag=dsync (\(syncs) syncs) " + fmt(ddSameMBps, decimals: 1) + " MB/s",
                   ratio: fmt(mbps / ddSameMBps) + "x")
@@ -59,10 +60,10 @@ enum StorageBench {
     }
 
     /// Appends `totalBytes` of `recordBytes` records in 64 KiB batches from 32 concurrent
-    /// producers (the group is what they have waiting); returns seconds until the last ack
-    /// and the writer's statistics.
+    /// producers (the group is what they have waiting); returns seconds until the last ack,
+    /// the writer's statistics and the seconds its syncs took.
     private static func appendRun(scratch: Scratch, totalBytes: Int, recordBytes: Int,
-                                  durability: LogConfiguration.Durability) async throws -> (Double, WriteStatistics) {
+                                  durability: LogConfiguration.Durability) async throws -> (Double, WriteStatistics, Double) {
         let batchRecords = (64 << 10) / recordBytes
         let batches = totalBytes / (recordBytes * batchRecords)
         let producers = 32
@@ -70,6 +71,10 @@ enum StorageBench {
         var configuration = LogConfiguration()
         configuration.durability = durability
         configuration.logger.logLevel = .error
+        let syncNanoseconds = SyncTime()
+        configuration.groupCommitted = { commit in
+            if let seconds = commit.syncSeconds { syncNanoseconds.total.add(UInt64(seconds * 1e9), ordering: .relaxed) }
+        }
         let log = try SegmentLog.open(directory: directory, configuration: configuration)
         let batch = (0..<batchRecords).map { _ in AppendRecord(kind: .eventBatch, payload: [UInt8](repeating: 0x5A, count: recordBytes)) }
         let clock = ContinuousClock()
@@ -86,7 +91,12 @@ enum StorageBench {
         let statistics = log.writeStatistics
         await log.close()
         scratch.removeDirectory(directory)
-        return (elapsed, statistics)
+        return (elapsed, statistics, Double(syncNanoseconds.total.load(ordering: .relaxed)) / 1e9)
+    }
+
+    /// Sum of the writer's sync times, added from its `groupCommitted` hook.
+    private final class SyncTime: Sendable {
+        let total = Atomic<UInt64>(0)
     }
 
     /// Runs `dd if=/dev/zero of=path bs=blockBytes count=blocks <flag>` and returns its wall time.
@@ -104,59 +114,43 @@ enum StorageBench {
 
     private static func ringRows(into table: inout BenchTable) {
         let items = 1_000_000
+        let rounds = 7
         for producers in [1, 2, 4] {
             // Best of 7 runs each, alternating which queue goes first: 2 shared cores run
-            // these 2-5 spinning threads, so a run's wall time is mostly how often the
-            // scheduler preempted it (single runs range over 5x); the fastest run of each is
-            // the one least disturbed by other processes.
-            var ringRate = 0.0
-            var dequeRate = 0.0
-            for round in 0..<7 {
+            // these 2-5 threads, so a run's wall time also depends on how often the
+            // scheduler preempted it; the fastest run of each is the one least disturbed by
+            // other processes. Medians are shown too: they include the disturbed runs.
+            var ringRates: [Double] = []
+            var dequeRates: [Double] = []
+            for round in 0..<rounds {
                 let ring = MPSCRing<Int>(capacity: 1024)
                 let deque = BoundedMutexDeque(capacity: 1024)
                 let measureRing = {
-                    ringRate = max(ringRate, Double(items) / runQueue(producers: producers, items: items,
-                                                                      push: { ring.tryEnqueue($0) == .enqueued },
-                                                                      popBatch: { ring.drain(into: &$0, limit: 256) }))
+                    ringRates.append(Double(items) / runQueue(producers: producers, items: items,
+                                                              push: { ring.tryEnqueue($0) == .enqueued },
+                                                              popBatch: { ring.drain(into: &$0, limit: 256) }))
                 }
                 let measureDeque = {
-                    dequeRate = max(dequeRate, Double(items) / runQueue(producers: producers, items: items,
-                                                                        push: { deque.push($0) },
-                                                                        popBatch: { deque.pop(into: &$0, limit: 256) }))
+                    dequeRates.append(Double(items) / runQueue(producers: producers, items: items,
+                                                               push: { deque.push($0) },
+                                                               popBatch: { deque.pop(into: &$0, limit: 256) }))
                 }
                 if round % 2 == 0 { measureRing(); measureDeque() } else { measureDeque(); measureRing() }
             }
-            table.add("ring, \(producers) producer\(producers == 1 ? "" : "s") → 1 consumer (best of 7)", value: fmt(ringRate / 1e6) + " M items/s",
-                      anchor: "Mutex<Deque> " + fmt(dequeRate / 1e6) + " M items/s",
-                      ratio: fmt(ringRate / dequeRate) + "x", goal: "> 1x")
+            let ringBest = ringRates.max() ?? 0, dequeBest = dequeRates.max() ?? 1
+            let ringMedian = median(ringRates), dequeMedian = median(dequeRates)
+            table.add("ring, \(producers) producer\(producers == 1 ? "" : "s") → 1 consumer (best of \(rounds))", value: fmt(ringBest / 1e6) + " M items/s",
+                      anchor: "Mutex<Deque> " + fmt(dequeBest / 1e6) + " M items/s",
+                      ratio: fmt(ringBest / dequeBest) + "x", goal: "> 1x")
+            table.add("  medians of the \(rounds) runs", value: fmt(ringMedian / 1e6) + " M items/s",
+                      anchor: "Mutex<Deque> " + fmt(dequeMedian / 1e6) + " M items/s",
+                      ratio: fmt(ringMedian / dequeMedian) + "x")
         }
     }
 
-    /// `producers` threads push `items` in total through a queue of 1024 slots (retrying with
-    /// sched_yield when full) while the calling thread takes them in batches of up to 256, as
-    /// the log writer does; returns seconds.
-    private static func runQueue(producers: Int, items: Int, push: @escaping @Sendable (Int) -> Bool,
-                                 popBatch: (inout [Int]) -> Int) -> Double {
-        let perProducer = items / producers
-        let clock = ContinuousClock()
-        let started = clock.now
-        var threads: [pthread_t] = []
-        for _ in 0..<producers {
-            threads.append(startThread {
-                for i in 0..<perProducer { while !push(i) { sched_yield() } }
-            })
-        }
-        var received = 0
-        var batch: [Int] = []
-        batch.reserveCapacity(256)
-        while received < perProducer * producers {
-            batch.removeAll(keepingCapacity: true)
-            let taken = popBatch(&batch)
-            if taken == 0 { sched_yield() }
-            received += taken
-        }
-        for thread in threads { pthread_join(thread, nil) }
-        return seconds(clock.now - started)
+    private static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
     }
 
     // MARK: Recovery and idle CPU
@@ -202,36 +196,5 @@ enum StorageBench {
 
     private static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-}
-
-/// The anchor for the ring: a `Deque` behind a `Mutex`, bounded to the same capacity.
-private final class BoundedMutexDeque: Sendable {
-    private let state: Mutex<Deque<Int>>
-    private let capacity: Int
-
-    init(capacity: Int) {
-        self.capacity = capacity
-        var deque = Deque<Int>()
-        deque.reserveCapacity(capacity)
-        state = Mutex(deque)
-    }
-
-    func push(_ value: Int) -> Bool {
-        state.withLock { deque in
-            guard deque.count < capacity else { return false }
-            deque.append(value)
-            return true
-        }
-    }
-
-    /// Takes up to `limit` values under one lock acquisition.
-    func pop(into output: inout [Int], limit: Int) -> Int {
-        state.withLock { deque in
-            let count = min(limit, deque.count)
-            output.append(contentsOf: deque.prefix(count))
-            deque.removeFirst(count)
-            return count
-        }
     }
 }

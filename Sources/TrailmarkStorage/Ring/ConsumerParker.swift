@@ -17,20 +17,23 @@ import Dispatch
 /// consumer's comes first, `parked = true` is visible to the producer's load (it signals). A signal that
 /// arrives after `cancelPark()` raced with it is consumed there, so the semaphore never
 /// accumulates permits.
-final class ConsumerParker: Sendable {
+///
+/// Public so the benchmark can drive `MPSCRing` (and its `Mutex<Deque>` anchor) with the
+/// log writer's own waiting.
+public final class ConsumerParker: Sendable {
     private let parked = ManagedAtomic<Bool>(false)
     private let semaphore = DispatchSemaphore(value: 0)
 
-    init() {}
+    public init() {}
 
     /// Consumer: announce the intention to sleep; then re-check for work.
-    func prepareToPark() {
+    public func prepareToPark() {
         parked.store(true, ordering: .sequentiallyConsistent)
         atomicMemoryFence(ordering: .sequentiallyConsistent)
     }
 
     /// Consumer: work turned up after `prepareToPark()`; stay awake.
-    func cancelPark() {
+    public func cancelPark() {
         if !parked.exchange(false, ordering: .sequentiallyConsistent) {
             // A producer cleared the flag first and has signalled (or is about to): take
             // that permit so the next park really sleeps.
@@ -39,19 +42,19 @@ final class ConsumerParker: Sendable {
     }
 
     /// Consumer: sleep until a producer calls `unpark()` (returns at once if one already did).
-    func park() {
+    public func park() {
         semaphore.wait()
     }
 
     /// Consumer: like `park()`, but gives up at `deadline` (then the park is cancelled as by
     /// `cancelPark()`, so a wake-up racing with the timeout leaves no stray permit).
-    func park(until deadline: DispatchTime) {
+    public func park(until deadline: DispatchTime) {
         if semaphore.wait(timeout: deadline) == .timedOut { cancelPark() }
     }
 
     /// Producer (or closer): wake the consumer if it is parked or about to park.
     /// Costs a fence and one load when the consumer is awake.
-    func unpark() {
+    public func unpark() {
         atomicMemoryFence(ordering: .sequentiallyConsistent)
         if parked.load(ordering: .sequentiallyConsistent),
            parked.exchange(false, ordering: .sequentiallyConsistent) {

@@ -31,6 +31,15 @@ import Atomics
 ///   sequentially consistent fence for exactly that, so the ring's own hot path stays a
 ///   plain release store (Dekker's pattern; the consumer's side has the matching fence).
 ///
+/// Batch drain (`drain(into:limit:)`): the consumer first finds the run of published slots
+/// `[start, end)` (an **acquire** load of each sequence, as above), moves those elements out
+/// in at most two contiguous copies, and only then frees the run with **release** stores of
+/// `p + capacity` (each move-out happens before the store that frees its slot). Freeing the
+/// run after the moves, not slot by slot, hands producers a burst of free slots at once
+/// instead of having a producer of the next lap write the cache line the consumer is still
+/// reading. (Per-slot orderings rather than one fence per run: the same instructions on
+/// x86, and ThreadSanitizer understands them.)
+///
 /// Closing sets `closedBit` in `enqueuePosition` (one atomic OR), after which no position can
 /// be claimed; positions claimed before that are still published and drained.
 ///
@@ -150,18 +159,44 @@ public final class MPSCRing<Element>: @unchecked Sendable {
         return dequeueAsConsumer()
     }
 
-    /// Moves up to `limit` published elements into `output`; returns how many. Single
-    /// consumer; the contract is checked once per call, not per element.
+    /// Moves up to `limit` published elements into `output`, oldest first; returns how many.
+    /// Single consumer; the contract is checked once per call, not per element. See "Batch
+    /// drain" in the type's documentation for the orderings.
     @inlinable
     public func drain(into output: inout [Element], limit: Int) -> Int {
         precondition(!consumerBusy.exchange(true, ordering: .acquiring), "MPSCRing has a single consumer")
         defer { consumerBusy.store(false, ordering: .releasing) }
-        var taken = 0
-        while taken < limit, let element = dequeueAsConsumer() {
-            output.append(element)
-            taken += 1
+        let start = dequeuePosition
+        let end = start + min(limit, capacity)
+        let sequences = sequences, mask = mask
+        var position = start
+        while position < end, UnsafeAtomic(at: sequences + (position & mask)).load(ordering: .acquiring) == position &+ 1 {
+            position &+= 1
         }
-        return taken
+        guard position > start else { return 0 }
+        // Slots [start, position) are published: move them out in at most two contiguous
+        // runs (the ring may wrap), then hand them back.
+        let first = start & mask
+        let firstRun = min(position - start, capacity - first)
+        appendMoving(elements + first, count: firstRun, to: &output)
+        appendMoving(elements, count: position - start - firstRun, to: &output)
+        let lap = capacity
+        var freed = start
+        while freed < position {
+            UnsafeAtomic(at: sequences + (freed & mask)).store(freed &+ lap, ordering: .releasing)
+            freed &+= 1
+        }
+        dequeuePosition = position
+        return position - start
+    }
+
+    /// Appends `count` elements from `source` to `output` and leaves `source` uninitialized
+    /// (a copy then a deinitialize: one memcpy for trivial elements).
+    @inlinable
+    func appendMoving(_ source: UnsafeMutablePointer<Element>, count: Int, to output: inout [Element]) {
+        guard count > 0 else { return }
+        output.append(contentsOf: UnsafeBufferPointer(start: source, count: count))
+        source.deinitialize(count: count)
     }
 
     /// The dequeue itself; the caller holds the single-consumer check.

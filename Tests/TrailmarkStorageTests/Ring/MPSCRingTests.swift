@@ -79,8 +79,12 @@ import Testing
     /// mutex is built on raw futexes that TSan cannot see.
     /// With `timedParks`, every second park gives up after 50 µs (the log writer's gathering
     /// step): a timeout racing with a producer's wake-up must neither hang nor lose an element.
-    @Test(arguments: [(1, false), (2, false), (4, false), (8, false), (2, true), (4, true)])
-    func producersHammerAParkingConsumer(producers: Int, timedParks: Bool) async throws {
+    /// With `drains`, the consumer takes batches of up to 7 (`drain`, which frees a whole run
+    /// of slots at once; 7 and the capacity 64 make runs split at the wrap) instead of one
+    /// element at a time.
+    @Test(arguments: [(1, false, false), (2, false, false), (4, false, false), (8, false, false),
+                      (2, true, false), (4, true, false), (1, false, true), (4, false, true), (4, true, true)])
+    func producersHammerAParkingConsumer(producers: Int, timedParks: Bool, drains: Bool) async throws {
         let perProducer = 20_000
         let ring = MPSCRing<(producer: Int, index: Int)>(capacity: 64)
         let parker = ConsumerParker()
@@ -92,13 +96,20 @@ import Testing
             var received = 0
             var outOfOrder = 0
             var parks = 0
+            var batch: [(producer: Int, index: Int)] = []
             while received < total {
-                if let element = ring.tryDequeue() {
+                batch.removeAll(keepingCapacity: true)
+                if drains {
+                    _ = ring.drain(into: &batch, limit: 7)
+                } else if let element = ring.tryDequeue() {
+                    batch.append(element)
+                }
+                for element in batch {
                     if element.index != nextIndex[element.producer] { outOfOrder += 1 }
                     nextIndex[element.producer] = element.index + 1
                     received += 1
-                    continue
                 }
+                if !batch.isEmpty { continue }
                 parker.prepareToPark()
                 if ring.hasPublishedElement {
                     parker.cancelPark()
@@ -148,5 +159,30 @@ extension MPSCRingTests {
         #expect(ring.isFull)
         _ = ring.tryDequeue()
         #expect(!ring.isFull)
+    }
+}
+
+extension MPSCRingTests {
+    /// A drain whose run crosses the end of the slot array moves both parts out in order,
+    /// frees every slot (the next lap fills the whole ring again), and keeps non-trivial
+    /// elements intact.
+    @Test func drainCrossesTheWrapAndFreesTheWholeRun() {
+        let ring = MPSCRing<String>(capacity: 8)
+        for i in 0..<6 { #expect(ring.tryEnqueue("first \(i)") == .enqueued) }
+        var out: [String] = []
+        #expect(ring.drain(into: &out, limit: 100) == 6)
+        for i in 0..<8 { #expect(ring.tryEnqueue("second \(i)") == .enqueued) }
+        #expect(ring.tryEnqueue("overflow") == .full)
+        out.removeAll()
+        #expect(ring.drain(into: &out, limit: 5) == 5)
+        #expect(ring.drain(into: &out, limit: 100) == 3)
+        #expect(out == (0..<8).map { "second \($0)" })
+        for i in 0..<8 { #expect(ring.tryEnqueue("third \(i)") == .enqueued) }
+        #expect(ring.tryEnqueue("overflow") == .full)
+        out.removeAll()
+        #expect(ring.drain(into: &out, limit: 0) == 0)
+        #expect(ring.drain(into: &out, limit: 100) == 8)
+        #expect(out == (0..<8).map { "third \($0)" })
+        #expect(ring.drain(into: &out, limit: 100) == 0)
     }
 }
