@@ -45,7 +45,10 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
             return .ok
         }
         if HeaderBytes.equal(name, "te") {
-            stream.headers.addLowercased("te", HeaderBytes.equal(value, "trailers") ? "trailers" : String(decoding: value, as: UTF8.self))
+            // nghttp2's HTTP messaging rules already reset a stream whose te is not "trailers".
+            let trailers = HeaderBytes.equal(value, "trailers")
+            stream.teTrailers = stream.teTrailers || trailers
+            stream.headers.addLowercased("te", trailers ? "trailers" : String(decoding: value, as: UTF8.self))
             return .ok
         }
         let valueString = String(decoding: value, as: UTF8.self)
@@ -194,6 +197,13 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
         if handler != nil || (stream.contentType?.hasPrefix("application/grpc") ?? false) {
             guard isGRPC else {
                 respondHTTP(stream, .error(415, "unsupported_media_type", "RPC paths take content-type application/grpc+trailmark"))
+                return
+            }
+            // gRPC over HTTP/2: te: trailers is part of every call's definition (it detects
+            // proxies that would drop the status trailers); grpc servers answer its absence
+            // with UNKNOWN before routing.
+            guard stream.teTrailers else {
+                respondRPCError(stream, RPCError(.unknown, "missing te: trailers header"))
                 return
             }
             guard let handler else {

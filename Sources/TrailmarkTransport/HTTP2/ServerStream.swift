@@ -31,6 +31,8 @@ final class ServerStream {
     var contentType: String?
     var grpcTimeout: String?
     var grpcEncoding: String?
+    /// The request carried `te: trailers` (gRPC over HTTP/2, "Requests": part of Call-Definition).
+    var teTrailers = false
     var contentLength: Int?
     /// The peer sent END_STREAM.
     var requestEnded = false
