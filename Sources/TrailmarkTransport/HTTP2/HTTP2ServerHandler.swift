@@ -35,6 +35,8 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     private var flushScheduled = false
     private var outputBuffer = ByteBuffer()
     private var readPending = false
+    /// Frames were received since the last `channelReadComplete` (which pumps the answers).
+    private var pumpAfterRead = false
     private var closed = false
     var draining = false
     /// The final GOAWAY (last processed stream) is queued; sent at most once.
@@ -98,7 +100,9 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
         let error = session.receive(buffer)
         inSession = false
         guard let error else {
-            pump()
+            // Answered at the end of the read burst (`channelReadComplete`): one write and
+            // flush for all the frames of up to `maxMessagesPerRead` reads.
+            pumpAfterRead = true
             return
         }
         // Fatal for the connection (bad preface, flood, protocol error): GOAWAY, then close.
@@ -106,6 +110,14 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
         session.terminate(errorCode: NGHTTP2_PROTOCOL_ERROR.rawValue)
         pump()
         close()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if pumpAfterRead {
+            pumpAfterRead = false
+            pump()
+        }
+        context.fireChannelReadComplete()
     }
 
     func read(context: ChannelHandlerContext) {

@@ -100,7 +100,9 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // Reused when the reader kept no reference (ByteBuffer is copy-on-write: a kept
             // reference makes `clear` allocate fresh storage instead).
             plaintext.clear()
-            context.fireChannelReadComplete()
+            // No channelReadComplete here: the socket's own one ends the read burst (every
+            // call of this method comes from a socket read), so the next handler answers a
+            // whole burst with one write and flush.
         }
         switch result {
         case .wantRead: break
