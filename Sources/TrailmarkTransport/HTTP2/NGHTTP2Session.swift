@@ -68,7 +68,8 @@ final class NGHTTP2Session {
 
     enum Role { case server, client }
 
-    private var session: OpaquePointer?
+    // Unchecked exclusivity: read on every call, written only in init and deinit.
+    @exclusivity(unchecked) private var session: OpaquePointer?
     // unowned(unsafe): the delegate owns this session and outlives it (see the type docs).
     unowned(unsafe) let delegate: any NGHTTP2SessionDelegate
     let role: Role

@@ -16,7 +16,8 @@ final class TLSConnection {
     private let ssl: OpaquePointer
     private let readBIO: OpaquePointer
     private let writeBIO: OpaquePointer
-    private(set) var handshakeComplete = false
+    // Unchecked exclusivity: a plain flag touched by one thread, never passed inout.
+    @exclusivity(unchecked) private(set) var handshakeComplete = false
 
     /// Result of feeding the handshake.
     enum HandshakeResult { case complete, wantRead, failed(TransportError) }
