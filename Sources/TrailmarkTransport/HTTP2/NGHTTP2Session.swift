@@ -272,6 +272,15 @@ final class NGHTTP2Session {
         }
     }
 
+    /// Runs `body` with the delegate of the session behind a callback's `user_data`, borrowing
+    /// the session without retaining it (one retain/release pair less per callback).
+    @inline(__always)
+    static func withDelegate<R>(_ userData: UnsafeMutableRawPointer?, _ body: (any NGHTTP2SessionDelegate) -> R) -> R {
+        // Guaranteed alive: callbacks only run inside this object's own nghttp2 calls (see type
+        // docs), which hold a strong reference for their duration.
+        Unmanaged<NGHTTP2Session>.fromOpaque(userData!)._withUnsafeGuaranteedRef { body($0.delegate) }  // user_data is always set at creation
+    }
+
     /// The session object behind a callback's `user_data`.
     static func from(_ userData: UnsafeMutableRawPointer?) -> NGHTTP2Session {
         // Valid: callbacks only run inside this object's own nghttp2 calls (see type docs).
