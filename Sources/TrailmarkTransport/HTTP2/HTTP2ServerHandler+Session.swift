@@ -13,7 +13,7 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
     func session(beginHeaders streamID: Int32) -> NGHTTP2Session.CallbackResult {
         if stream(streamID) == nil {
             let created = ServerStream(id: streamID)
-            streams[streamID] = created
+            streams.insert(created)
             lastStream = created
         }
         return .ok

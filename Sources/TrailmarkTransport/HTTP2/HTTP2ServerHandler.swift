@@ -26,7 +26,7 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
 
     let shared: ServerShared
     @exclusivity(unchecked) var session: NGHTTP2Session?
-    @exclusivity(unchecked) var streams: [Int32: ServerStream] = [:]
+    @exclusivity(unchecked) var streams = StreamTable()
     /// Cache for `stream(_:)`; cleared when that stream closes.
     @exclusivity(unchecked) var lastStream: ServerStream?
     @exclusivity(unchecked) var context: ChannelHandlerContext?
