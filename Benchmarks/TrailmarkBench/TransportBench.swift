@@ -92,7 +92,8 @@ enum TransportBench {
 
     private static func startServer(_ security: TransportServerConfiguration.Security) async throws -> TransportServer {
         var router = TransportRouter()
-        router.register("/trailmark.v1.Echo/Unary", .unary { request, _ in request })
+        // The echo answers without suspending: a synchronous handler, run inline on the loop.
+        router.register("/trailmark.v1.Echo/Unary", .synchronousUnary { request, _ in request })
         router.register("/trailmark.v1.Echo/Bidi", .bidirectional { requests, _, responses in
             for try await message in requests { try await responses.write(message) }
         })

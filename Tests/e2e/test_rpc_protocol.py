@@ -6,7 +6,7 @@ import pytest
 from rpc_support import GOOD, T0, count_all, expect_status, raw_call
 from server import Server
 from trailmark_rpc import (INVALID_ARGUMENT, PERMISSION_DENIED, RESOURCE_EXHAUSTED, UNAUTHENTICATED,
-                           UNIMPLEMENTED, Channel, RpcError, encode, frame)
+                           UNIMPLEMENTED, UNKNOWN, Channel, RpcError, encode, frame)
 
 # The server holds the RPC data set, as when these tests shared one file (and server) with the
 # query tests: e.g. a count before and after a rejected call, or a COUNT that must be non-zero.
@@ -74,6 +74,21 @@ def test_unknown_method_is_unimplemented(server, path):
         call.send(GOOD, end=True)
         call.wait()
     expect_status(call, UNIMPLEMENTED)
+
+
+def test_call_without_te_trailers_is_rejected(server):
+    """gRPC over HTTP/2 makes `te: trailers` part of every call (it detects proxies that drop
+    trailers); like grpc's own servers, a call without it ends trailers-only with UNKNOWN and
+    its request is not processed. The connection stays usable."""
+    before = count_all(server)
+    with Channel.to(server, key=server.keys["sk"]) as ch:
+        call = ch.open("Ingest/Track", te=None)
+        call.send(GOOD, end=True)
+        call.wait()
+        expect_status(call, UNKNOWN, "te")
+        assert call.trailers is None and call.headers["grpc-status"] == str(UNKNOWN)
+        assert ch.unary("Health/Check", {})["status"] == "OK"
+    assert count_all(server) == before
 
 
 @pytest.mark.parametrize("ctype", ["application/json", "application/grpc+proto", "text/plain", None])

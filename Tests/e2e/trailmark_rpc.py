@@ -43,6 +43,7 @@ METHODS = {
 
 # gRPC status codes used by the tests.
 OK, INVALID_ARGUMENT, PERMISSION_DENIED, RESOURCE_EXHAUSTED, UNIMPLEMENTED, UNAUTHENTICATED = 0, 3, 7, 8, 12, 16
+UNKNOWN = 2
 
 
 class RpcError(Exception):
@@ -190,11 +191,13 @@ class Channel:
         self.close()
 
     # --- calls ---
-    def open(self, method, key=..., content_type=CONTENT_TYPE, path=None, extra_headers=()):
+    def open(self, method, key=..., content_type=CONTENT_TYPE, path=None, extra_headers=(), te="trailers"):
         key = self.key if key is ... else key
         sid = self.conn.get_next_available_stream_id()
         headers = [(":method", "POST"), (":scheme", "https" if isinstance(self.sock, ssl.SSLSocket) else "http"),
-                   (":path", path or path_of(method)), (":authority", "127.0.0.1"), ("te", "trailers")]
+                   (":path", path or path_of(method)), (":authority", "127.0.0.1")]
+        if te is not None:
+            headers.append(("te", te))
         if content_type is not None:
             headers.append(("content-type", content_type))
         if key is not None:

@@ -104,9 +104,21 @@ extension HTTP2ServerHandler {
     private func startTask(_ stream: ServerStream, handler: RPCHandler) {
         guard let context = stream.context, let bound = loopBound else { return }
         let id = stream.id
+        if case .synchronousUnary(let function) = handler {
+            // Inline on the loop: the outcome goes straight to the stream (no task, no hop).
+            let request = stream.singleRequest ?? []
+            stream.singleRequest = nil
+            stream.context = nil
+            let result: Result<[UInt8]?, RPCError>
+            do { result = .success(try function(request, context)) } catch { result = .failure(RPCStatusTable.rpcError(for: error)) }
+            completeRPC(streamID: id, result)
+            return
+        }
         let loop = eventLoop
         let complete = RPCCompletion(bound: bound, loop: loop, streamID: id)
         switch handler {
+        case .synchronousUnary:
+            break  // answered above
         case .unary(let function):
             let request = stream.singleRequest ?? []
             stream.singleRequest = nil

@@ -7,7 +7,9 @@ import TrailmarkWire
 /// RPC and plain-HTTP streams dispatched to handler tasks, frames out.
 ///
 /// Threading: lives on its channel's event loop; tasks reach it only through `onLoop`,
-/// which hops to that loop (`NIOLoopBound` guards the reference).
+/// which hops to that loop (`NIOLoopBound` guards the reference). Stored properties are
+/// `@exclusivity(unchecked)`: one thread touches them, and the only `inout` access held across
+/// a re-entrant call is `outputBuffer` during `send`, which no nghttp2 callback touches.
 ///
 /// Backpressure:
 /// - out: frames are produced (`mem_send`) only while the channel is writable, 64 KiB at a
@@ -23,33 +25,35 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     let shared: ServerShared
-    var session: NGHTTP2Session?
-    var streams: [Int32: ServerStream] = [:]
+    @exclusivity(unchecked) var session: NGHTTP2Session?
+    @exclusivity(unchecked) var streams = StreamTable()
     /// Cache for `stream(_:)`; cleared when that stream closes.
-    var lastStream: ServerStream?
-    var context: ChannelHandlerContext?
-    var peer = "unknown"
-    var loopBound: NIOLoopBound<HTTP2ServerHandler>?
+    @exclusivity(unchecked) var lastStream: ServerStream?
+    @exclusivity(unchecked) var context: ChannelHandlerContext?
+    @exclusivity(unchecked) var peer = "unknown"
+    @exclusivity(unchecked) var loopBound: NIOLoopBound<HTTP2ServerHandler>?
     /// Inside an nghttp2 call: no re-entry, no close (see `NGHTTP2SessionDelegate`).
-    var inSession = false
-    private var flushScheduled = false
-    private var outputBuffer = ByteBuffer()
-    private var readPending = false
-    private var closed = false
-    var draining = false
+    @exclusivity(unchecked) var inSession = false
+    @exclusivity(unchecked) private var flushScheduled = false
+    @exclusivity(unchecked) private var outputBuffer = ByteBuffer()
+    @exclusivity(unchecked) private var readPending = false
+    /// Frames were received since the last `channelReadComplete` (which pumps the answers).
+    @exclusivity(unchecked) private var pumpAfterRead = false
+    @exclusivity(unchecked) private var closed = false
+    @exclusivity(unchecked) var draining = false
     /// The final GOAWAY (last processed stream) is queued; sent at most once.
-    private var finalGoAwaySent = false
-    var budget: ControlFrameBudget
-    private var idleTimer: RepeatedTask?
-    private var bytesReadSinceIdleCheck = 0
+    @exclusivity(unchecked) private var finalGoAwaySent = false
+    @exclusivity(unchecked) var budget: ControlFrameBudget
+    @exclusivity(unchecked) private var idleTimer: RepeatedTask?
+    @exclusivity(unchecked) private var bytesReadSinceIdleCheck = 0
     static let writeChunkBytes = 64 << 10
     /// `shared.limits.headerListBytesMax`, read once (checked for every header field).
     let headerListBytesMax: Int
     /// The last request path routed and its RPC handler (nil: not an RPC path). The router
     /// is immutable, so a repeated `:path` reuses this String and skips the lookup.
-    var recentPath = ""
-    var recentPathHandler: RPCHandler?
-    var recentPathRouted = false
+    @exclusivity(unchecked) var recentPath = ""
+    @exclusivity(unchecked) var recentPathHandler: RPCHandler?
+    @exclusivity(unchecked) var recentPathRouted = false
 
     init(shared: ServerShared) {
         self.shared = shared
@@ -98,7 +102,9 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
         let error = session.receive(buffer)
         inSession = false
         guard let error else {
-            pump()
+            // Answered at the end of the read burst (`channelReadComplete`): one write and
+            // flush for all the frames of up to `maxMessagesPerRead` reads.
+            pumpAfterRead = true
             return
         }
         // Fatal for the connection (bad preface, flood, protocol error): GOAWAY, then close.
@@ -106,6 +112,14 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
         session.terminate(errorCode: NGHTTP2_PROTOCOL_ERROR.rawValue)
         pump()
         close()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if pumpAfterRead {
+            pumpAfterRead = false
+            pump()
+        }
+        context.fireChannelReadComplete()
     }
 
     func read(context: ChannelHandlerContext) {

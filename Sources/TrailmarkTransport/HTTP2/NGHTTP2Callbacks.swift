@@ -1,7 +1,7 @@
 import CNGHTTP2
 
 /// The C callbacks installed on every `NGHTTP2Session`: each recovers the session from
-/// `user_data` (`NGHTTP2Session.from`) and forwards to its delegate. They capture nothing,
+/// `user_data` (`NGHTTP2Session.from` / `withDelegate`) and forwards to its delegate. They capture nothing,
 /// so they convert to C function pointers.
 enum NGHTTP2Callbacks {
     private static let ok: Int32 = 0
@@ -19,44 +19,44 @@ enum NGHTTP2Callbacks {
     static func install(_ callbacks: OpaquePointer) {
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
             guard let frame, frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue) else { return 0 }
-            let session = NGHTTP2Session.from(userData)
-            return NGHTTP2Callbacks.code(session.delegate.session(beginHeaders: frame.pointee.hd.stream_id))
+            return NGHTTP2Session.withDelegate(userData) { NGHTTP2Callbacks.code($0.session(beginHeaders: frame.pointee.hd.stream_id)) }
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, frame, name, nameLength, value, valueLength, _, userData in
             guard let frame, let name else { return 0 }
-            let session = NGHTTP2Session.from(userData)
-            return NGHTTP2Callbacks.code(session.delegate.session(
-                header: frame.pointee.hd.stream_id,
-                name: UnsafeBufferPointer(start: name, count: nameLength),
-                value: UnsafeBufferPointer(start: value, count: valueLength)))
+            return NGHTTP2Session.withDelegate(userData) {
+                NGHTTP2Callbacks.code($0.session(header: frame.pointee.hd.stream_id, name: UnsafeBufferPointer(start: name, count: nameLength),
+                                                 value: UnsafeBufferPointer(start: value, count: valueLength)))
+            }
         }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
             guard let frame else { return 0 }
-            let session = NGHTTP2Session.from(userData)
             let hd = frame.pointee.hd
             let endStream = hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
-            switch UInt32(hd.type) {
-            case NGHTTP2_HEADERS.rawValue:
-                session.delegate.session(headersComplete: hd.stream_id, endStream: endStream)
-            case NGHTTP2_DATA.rawValue:
-                if endStream { session.delegate.session(dataEndStream: hd.stream_id) }
-            case NGHTTP2_GOAWAY.rawValue:
-                session.delegate.session(goAway: frame.pointee.goaway.last_stream_id, errorCode: frame.pointee.goaway.error_code)
-            case NGHTTP2_PING.rawValue, NGHTTP2_SETTINGS.rawValue:
-                if hd.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0 {
-                    return NGHTTP2Callbacks.code(session.delegate.sessionControlFrameReceived())
+            return NGHTTP2Session.withDelegate(userData) { delegate -> Int32 in
+                switch UInt32(hd.type) {
+                case NGHTTP2_HEADERS.rawValue:
+                    delegate.session(headersComplete: hd.stream_id, endStream: endStream)
+                case NGHTTP2_DATA.rawValue:
+                    if endStream { delegate.session(dataEndStream: hd.stream_id) }
+                case NGHTTP2_GOAWAY.rawValue:
+                    delegate.session(goAway: frame.pointee.goaway.last_stream_id, errorCode: frame.pointee.goaway.error_code)
+                case NGHTTP2_PING.rawValue, NGHTTP2_SETTINGS.rawValue:
+                    if hd.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0 {
+                        return NGHTTP2Callbacks.code(delegate.sessionControlFrameReceived())
+                    }
+                default:
+                    break
                 }
-            default:
-                break
+                return 0
             }
-            return 0
         }
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, streamID, data, length, userData in
-            let session = NGHTTP2Session.from(userData)
-            return NGHTTP2Callbacks.code(session.delegate.session(data: streamID, bytes: UnsafeRawBufferPointer(start: data, count: length)))
+            return NGHTTP2Session.withDelegate(userData) {
+                NGHTTP2Callbacks.code($0.session(data: streamID, bytes: UnsafeRawBufferPointer(start: data, count: length)))
+            }
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
-            NGHTTP2Session.from(userData).delegate.session(streamClosed: streamID, errorCode: errorCode)
+            NGHTTP2Session.withDelegate(userData) { $0.session(streamClosed: streamID, errorCode: errorCode) }
             return 0
         }
     }

@@ -68,7 +68,8 @@ final class NGHTTP2Session {
 
     enum Role { case server, client }
 
-    private var session: OpaquePointer?
+    // Unchecked exclusivity: read on every call, written only in init and deinit.
+    @exclusivity(unchecked) private var session: OpaquePointer?
     // unowned(unsafe): the delegate owns this session and outlives it (see the type docs).
     unowned(unsafe) let delegate: any NGHTTP2SessionDelegate
     let role: Role
@@ -269,6 +270,15 @@ final class NGHTTP2Session {
             }
             return nvs.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }  // array of headers.count elements
         }
+    }
+
+    /// Runs `body` with the delegate of the session behind a callback's `user_data`, borrowing
+    /// the session without retaining it (one retain/release pair less per callback).
+    @inline(__always)
+    static func withDelegate<R>(_ userData: UnsafeMutableRawPointer?, _ body: (any NGHTTP2SessionDelegate) -> R) -> R {
+        // Guaranteed alive: callbacks only run inside this object's own nghttp2 calls (see type
+        // docs), which hold a strong reference for their duration.
+        Unmanaged<NGHTTP2Session>.fromOpaque(userData!)._withUnsafeGuaranteedRef { body($0.delegate) }  // user_data is always set at creation
     }
 
     /// The session object behind a callback's `user_data`.

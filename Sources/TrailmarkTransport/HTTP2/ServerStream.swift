@@ -5,6 +5,9 @@ import TrailmarkWire
 /// response bytes waiting for the peer's flow-control window.
 ///
 /// Threading: owned by its `HTTP2ServerHandler`, touched only on that connection's event loop.
+/// Its stored properties are `@exclusivity(unchecked)` (no runtime access tracking on this hot
+/// path): one thread touches them, and no code holds an `inout` access to one across a call
+/// that can reach this stream again (nghttp2 callbacks included).
 ///
 ///     idle ──HEADERS──▶ receivingHeaders ──END_HEADERS──▶ routed(rpc | http | rejected)
 ///     routed ──(handler returns / fails / deadline)──▶ responding ──last DATA/trailers──▶ closed
@@ -22,61 +25,63 @@ final class ServerStream {
     }
 
     let id: Int32
-    var kind: Kind = .pending
-    var headers = HeaderFields()
-    var headerListBytes = 0
-    var method = ""
-    var path = ""
-    var authority: String?
-    var contentType: String?
-    var grpcTimeout: String?
-    var grpcEncoding: String?
-    var contentLength: Int?
+    @exclusivity(unchecked) var kind: Kind = .pending
+    @exclusivity(unchecked) var headers = HeaderFields()
+    @exclusivity(unchecked) var headerListBytes = 0
+    @exclusivity(unchecked) var method = ""
+    @exclusivity(unchecked) var path = ""
+    @exclusivity(unchecked) var authority: String?
+    @exclusivity(unchecked) var contentType: String?
+    @exclusivity(unchecked) var grpcTimeout: String?
+    @exclusivity(unchecked) var grpcEncoding: String?
+    /// The request carried `te: trailers` (gRPC over HTTP/2, "Requests": part of Call-Definition).
+    @exclusivity(unchecked) var teTrailers = false
+    @exclusivity(unchecked) var contentLength: Int?
     /// The peer sent END_STREAM.
-    var requestEnded = false
+    @exclusivity(unchecked) var requestEnded = false
 
     // MARK: RPC request side
-    var deframer: MessageDeframer?
+    @exclusivity(unchecked) var deframer: MessageDeframer?
     /// Bytes of DATA payload that arrived since the last complete message (flow control).
-    var partialMessageWireBytes = 0
+    @exclusivity(unchecked) var partialMessageWireBytes = 0
     /// Unary / server-streaming: the single request message.
-    var singleRequest: [UInt8]?
+    @exclusivity(unchecked) var singleRequest: [UInt8]?
     /// Client-streaming / bidi: the handler's inbound sequence.
-    var inbound: RPCInboundBuffer?
-    var context: RPCRequestContext?
+    @exclusivity(unchecked) var inbound: RPCInboundBuffer?
+    @exclusivity(unchecked) var context: RPCRequestContext?
     /// Wire bytes of messages queued in `inbound` but not yet taken by the handler.
-    var queuedInboundBytes = 0
+    @exclusivity(unchecked) var queuedInboundBytes = 0
     /// DATA bytes received but not yet returned to flow control (paid when the handler
     /// takes messages, or to the connection window when the stream closes).
-    var owedWindowBytes = 0
+    @exclusivity(unchecked) var owedWindowBytes = 0
 
     // MARK: HTTP request side
-    var body: [UInt8] = []
+    @exclusivity(unchecked) var body: [UInt8] = []
 
     // MARK: Response side
     /// HEADERS submitted (so errors go into trailers, not trailers-only).
-    var responseStarted = false
+    @exclusivity(unchecked) var responseStarted = false
     /// The handler has produced its final outcome (no more writes; late completions ignored).
-    var finished = false
+    @exclusivity(unchecked) var finished = false
     /// Response bytes not yet taken by nghttp2 (starts as a shared empty buffer, so a stream
     /// that never responds with a body allocates none).
-    var outbound = ServerStream.emptyBuffer
+    @exclusivity(unchecked) var outbound = ServerStream.emptyBuffer
     /// A single-message call's response message, queued when nothing else was written:
     /// served to nghttp2 straight from the array (5-byte prefix generated), so the common
     /// unary response allocates no buffer. Cleared once fully handed over.
-    var finalMessage: [UInt8]?
+    @exclusivity(unchecked) var finalMessage: [UInt8]?
     /// Bytes of prefix + `finalMessage` already handed to nghttp2.
-    var finalMessageSent = 0
+    @exclusivity(unchecked) var finalMessageSent = 0
     /// END of body queued; `trailers` follow it (nil for plain HTTP).
-    var outboundEnded = false
-    var trailers: TrailerBlock?
+    @exclusivity(unchecked) var outboundEnded = false
+    @exclusivity(unchecked) var trailers: TrailerBlock?
     /// nghttp2 is waiting for `resumeData` on this stream.
-    var dataDeferred = false
+    @exclusivity(unchecked) var dataDeferred = false
     /// Writers suspended until `outbound` drains below the budget.
-    var drainWaiters: [CheckedContinuation<Void, any Error>] = []
+    @exclusivity(unchecked) var drainWaiters: [CheckedContinuation<Void, any Error>] = []
 
-    var task: Task<Void, Never>?
-    var deadlineTimer: Scheduled<Void>?
+    @exclusivity(unchecked) var task: Task<Void, Never>?
+    @exclusivity(unchecked) var deadlineTimer: Scheduled<Void>?
 
     static let emptyBuffer = ByteBuffer()
 

@@ -4,6 +4,11 @@
 public enum RPCHandler: Sendable {
     /// One request message, one response message.
     case unary(@Sendable (_ request: [UInt8], _ context: RPCRequestContext) async throws -> [UInt8])
+    /// One request message, one response message, computed without suspending. It runs inline
+    /// on the connection's event loop as soon as the request ends (no task is created), so it
+    /// must return within microseconds and never block; deadlines and cancellation cannot
+    /// interrupt it (it finishes before either could fire). Thrown errors map as for `unary`.
+    case synchronousUnary(@Sendable (_ request: [UInt8], _ context: RPCRequestContext) throws -> [UInt8])
     /// A stream of request messages, one response message.
     case clientStreaming(@Sendable (_ requests: RPCMessageStream, _ context: RPCRequestContext) async throws -> [UInt8])
     /// One request message, a stream of response messages.
@@ -14,7 +19,7 @@ public enum RPCHandler: Sendable {
     /// Whether the handler starts before the request stream ends (it consumes a stream).
     var streamsRequests: Bool {
         switch self {
-        case .unary, .serverStreaming: false
+        case .unary, .synchronousUnary, .serverStreaming: false
         case .clientStreaming, .bidirectional: true
         }
     }

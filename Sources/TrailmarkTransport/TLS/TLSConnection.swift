@@ -16,7 +16,8 @@ final class TLSConnection {
     private let ssl: OpaquePointer
     private let readBIO: OpaquePointer
     private let writeBIO: OpaquePointer
-    private(set) var handshakeComplete = false
+    // Unchecked exclusivity: a plain flag touched by one thread, never passed inout.
+    @exclusivity(unchecked) private(set) var handshakeComplete = false
 
     /// Result of feeding the handshake.
     enum HandshakeResult { case complete, wantRead, failed(TransportError) }
@@ -100,9 +101,13 @@ final class TLSConnection {
     /// Decrypts whatever complete records are buffered, appending plaintext to `output`.
     func readPlaintext(into output: inout ByteBuffer) -> ReadResult {
         while true {
-            output.reserveCapacity(minimumWritableBytes: 16 << 10)
+            // Plaintext is never longer than the ciphertext it comes from: size the buffer by
+            // what is buffered (plus what OpenSSL holds decrypted), so a small read burst
+            // takes a small allocation instead of 16 KiB (records up to 16 KiB loop here).
+            let buffered = Int(tm_BIO_pending(readBIO)) + Int(SSL_pending(ssl))
+            let room = max(1024, min(16 << 10, buffered))
             var rc: Int32 = 0
-            output.writeWithUnsafeMutableBytes(minimumWritableBytes: 16 << 10) { raw in
+            output.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { raw in
                 rc = SSL_read(ssl, raw.baseAddress, Int32(min(raw.count, Int(Int32.max))))
                 return rc > 0 ? Int(rc) : 0
             }

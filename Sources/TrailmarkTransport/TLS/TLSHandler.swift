@@ -11,7 +11,9 @@ public enum TLSEvent: Sendable, Equatable {
 /// `flush`.
 ///
 /// Threading: lives on its channel's event loop like every `ChannelHandler`; the
-/// `TLSConnection` it owns never leaves that loop.
+/// `TLSConnection` it owns never leaves that loop. Stored properties are
+/// `@exclusivity(unchecked)`: one thread touches them, and the `inout` buffers handed to
+/// `TLSConnection` are not reachable from OpenSSL during those calls.
 ///
 /// The handshake must finish within `handshakeTimeout`, or the channel is closed (slow-loris
 /// protection before any HTTP parsing). Once it finishes, `TLSEvent.handshakeCompleted` is
@@ -25,11 +27,11 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let connection: TLSConnection
     private let handshakeTimeout: TimeAmount?
-    private var handshakeTimer: Scheduled<Void>?
-    private var pendingPromises: [EventLoopPromise<Void>] = []
-    private var plaintext: ByteBuffer
-    private var ciphertext = ByteBuffer()
-    private var closed = false
+    @exclusivity(unchecked) private var handshakeTimer: Scheduled<Void>?
+    @exclusivity(unchecked) private var pendingPromises: [EventLoopPromise<Void>] = []
+    @exclusivity(unchecked) private var plaintext: ByteBuffer
+    @exclusivity(unchecked) private var ciphertext = ByteBuffer()
+    @exclusivity(unchecked) private var closed = false
 
     init(connection: TLSConnection, handshakeTimeout: TimeAmount?) {
         self.connection = connection
@@ -100,7 +102,9 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // Reused when the reader kept no reference (ByteBuffer is copy-on-write: a kept
             // reference makes `clear` allocate fresh storage instead).
             plaintext.clear()
-            context.fireChannelReadComplete()
+            // No channelReadComplete here: the socket's own one ends the read burst (every
+            // call of this method comes from a socket read), so the next handler answers a
+            // whole burst with one write and flush.
         }
         switch result {
         case .wantRead: break

@@ -71,6 +71,33 @@ import TrailmarkWire
         await echo.stop()
     }
 
+    /// A synchronous unary handler runs inline on the loop: its answer, its thrown status, and
+    /// many concurrent calls interleaved with task-based ones on one connection.
+    @Test func synchronousUnaryHandlers() async throws {
+        let echo = try await EchoServer.start(plaintext: false)
+        let client = try echo.client()
+        #expect(try await client.unary("/trailmark.v1.Echo/SyncUnary", [9, 8]) == [9, 8] + Array("nary".utf8))
+        let big = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        #expect(try await client.unary("/trailmark.v1.Echo/SyncUnary", big) == big + Array("nary".utf8))
+        do {
+            _ = try await client.unary("/trailmark.v1.Echo/SyncFail", [1, 2, 3])
+            Issue.record("expected FAILED_PRECONDITION")
+        } catch let error as RPCError {
+            #expect(error.code == .failedPrecondition)
+            #expect(error.message == "sync says no to 3 bytes")
+        }
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for i in 0..<300 {
+                let path = i % 2 == 0 ? "/trailmark.v1.Echo/SyncUnary" : "/trailmark.v1.Echo/Unary"
+                let suffix = i % 2 == 0 ? Array("nary".utf8) : []
+                group.addTask { try await client.unary(path, [UInt8(i % 256)]) == [UInt8(i % 256)] + suffix }
+            }
+            for try await ok in group { #expect(ok) }
+        }
+        await client.close()
+        await echo.stop()
+    }
+
     @Test func oversizedMessageIsResourceExhausted() async throws {
         var limits = TransportLimits()
         limits.messageBytesMax = 1000

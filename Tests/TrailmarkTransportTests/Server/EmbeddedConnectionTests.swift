@@ -88,9 +88,11 @@ import Testing
         #expect(client.negotiatedProtocol == "h2")
 
         let unknown = session.submitRequest(headers: [":method": "POST", ":scheme": "https", ":authority": "localhost",
-                                                      ":path": "/trailmark.v1.Echo/Nope", "content-type": "application/grpc+trailmark"], body: false)!
+                                                      ":path": "/trailmark.v1.Echo/Nope", "content-type": "application/grpc+trailmark", "te": "trailers"], body: false)!
         let wrongType = session.submitRequest(headers: [":method": "POST", ":scheme": "https", ":authority": "localhost",
                                                         ":path": "/trailmark.v1.Echo/Unary", "content-type": "application/json"], body: false)!
+        let noTE = session.submitRequest(headers: [":method": "POST", ":scheme": "https", ":authority": "localhost",
+                                                   ":path": "/trailmark.v1.Echo/Unary", "content-type": "application/grpc+trailmark"], body: false)!
         let missing = session.submitRequest(headers: [":method": "GET", ":scheme": "https", ":authority": "localhost", ":path": "/nowhere"], body: false)!
         try shuttle(channel, client, session)
 
@@ -98,11 +100,15 @@ import Testing
         #expect(recorder.header(unknown, ":status") == "200")
         #expect(recorder.header(unknown, "grpc-status") == "12")
         #expect(recorder.header(unknown, "content-type") == "application/grpc+trailmark")
+        // Trailers-only UNKNOWN for a call without te: trailers (as grpc servers answer it).
+        #expect(recorder.header(noTE, ":status") == "200")
+        #expect(recorder.header(noTE, "grpc-status") == "2")
+        #expect(recorder.header(noTE, "grpc-message")?.contains("te") == true)
         // 415 for a non-gRPC content type on an RPC path; 404 for an unknown route.
         #expect(recorder.header(wrongType, ":status") == "415")
         #expect(recorder.header(missing, ":status") == "404")
         #expect(String(decoding: recorder.data[missing] ?? [], as: UTF8.self).contains("not_found"))
-        #expect(recorder.closed.keys.sorted() == [unknown, wrongType, missing].sorted())
+        #expect(recorder.closed.keys.sorted() == [unknown, wrongType, noTE, missing].sorted())
         _ = try? channel.finish()
     }
 

@@ -41,12 +41,16 @@ struct PeerTests {
                                               "-o", "/dev/null", base + "/trailmark.v1.Echo/Unary"])
         #expect(wrongType.stdout == "415")
         // Unknown method → trailers-only UNIMPLEMENTED (12).
-        let unknown = try await curl(h2c + ["-H", "content-type: application/grpc+trailmark", "--data-binary", "", "-D", "-",
+        let unknown = try await curl(h2c + ["-H", "content-type: application/grpc+trailmark", "-H", "te: trailers", "--data-binary", "", "-D", "-",
                                             base + "/trailmark.v1.Echo/Nope"])
         #expect(unknown.stdout.contains("grpc-status: 12"))
+        // No te: trailers → trailers-only UNKNOWN (2), as grpc servers answer.
+        let noTE = try await curl(h2c + ["-H", "content-type: application/grpc+trailmark", "--data-binary", "", "-D", "-",
+                                         base + "/trailmark.v1.Echo/Unary"])
+        #expect(noTE.stdout.contains("grpc-status: 2"), "\(noTE.stdout)")
         // Compressed flag → UNIMPLEMENTED.
         let compressed = try await ExternalProcess.run("/bin/sh", ["-c",
-            "printf '\\001\\000\\000\\000\\001x' | /usr/bin/curl -sS --http2-prior-knowledge -H 'content-type: application/grpc+trailmark' --data-binary @- -D - -o /dev/null \(base)/trailmark.v1.Echo/Unary"])
+            "printf '\\001\\000\\000\\000\\001x' | /usr/bin/curl -sS --http2-prior-knowledge -H 'content-type: application/grpc+trailmark' -H 'te: trailers' --data-binary @- -D - -o /dev/null \(base)/trailmark.v1.Echo/Unary"])
         #expect(compressed.stdout.contains("grpc-status: 12"), "\(compressed.stdout)")
         // Plaintext HTTP/1.1 on the same port (sniffed).
         let http1 = try await curl(["--http1.1", base + "/v1/health"])

@@ -19,6 +19,12 @@ struct EchoServer {
     static func router() -> TransportRouter {
         var router = TransportRouter()
         router.register("/trailmark.v1.Echo/Unary", .unary { request, _ in request })
+        router.register("/trailmark.v1.Echo/SyncUnary", .synchronousUnary { request, context in
+            request + Array(context.path.utf8.suffix(4))
+        })
+        router.register("/trailmark.v1.Echo/SyncFail", .synchronousUnary { request, _ in
+            throw RPCError(.failedPrecondition, "sync says no to \(request.count) bytes")
+        })
         router.register("/trailmark.v1.Echo/Fail", .unary { request, _ in
             throw RPCError(.resourceExhausted, "slow down: ünïcode % ok", trailers: ["retry-after-ms": "250"])
         })
