@@ -5,7 +5,7 @@ import Testing
 @Suite struct FingerprintTableTests {
     @Test(arguments: [UInt64(1), 2, 3])
     func matchesADictionaryReference(seed: UInt64) {
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix(seed: seed)  // TimeFormatTests.swift
         var table = FingerprintTable<Int>()
         var reference: [UInt64: Int] = [:]
         // Keys share low bits in clusters (long probe runs, wrap-around at the end).
@@ -36,16 +36,5 @@ import Testing
         for k in UInt64(1) ... 5000 { table[k &* 0x9E37_79B9_7F4A_7C15 | 1] = k }
         #expect(table.count == 5000)
         for k in UInt64(1) ... 5000 { #expect(table[k &* 0x9E37_79B9_7F4A_7C15 | 1] == k) }
-    }
-
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }
