@@ -27,9 +27,6 @@ final class ProjectStore: Sendable {
         var users = StringDictionary()
         var sessions = StringDictionary()
         var attributionIDs: [Attribution: UInt32] = [:]
-        /// The last attributions interned, checked by `==` before hashing (a log has few).
-        var recentAttributions: [Attribution] = []
-        var recentAttributionIDs: [UInt32] = []
         /// Every appended seq exceeded the previous one (see `StoreSnapshot.seqAscending`).
         var seqAscending = true
         /// Keeps the prefetching loads of `ingest` observable (see `EventIDSet.touch`).
@@ -72,39 +69,25 @@ final class ProjectStore: Sendable {
     /// Adds a stored event batch (log record `recordSeq`); events whose `event_id` was
     /// seen before are skipped. Returns (stored, duplicates).
     func ingest(_ batch: StoredEventBatch, recordSeq: UInt64) -> (accepted: Int, duplicates: Int) {
-        // Attribution is stored with the event; compute it outside the lock if missing.
-        var computed: [Int: Attribution] = [:]
-        for (i, e) in batch.events.enumerated() where e.attribution == nil && !ErasedSlots.isErased(e) {
-            computed[i] = AttributionClassifier.classify(url: e.url, referrer: e.referrer)
-        }
-        // Hashes outside the lock; under it, touch first so cache misses overlap.
-        var fingerprints: [UInt64] = []
-        var anonHashes: [UInt64] = []
-        fingerprints.reserveCapacity(batch.events.count)
-        anonHashes.reserveCapacity(batch.events.count)
-        for e in batch.events {
-            if ErasedSlots.isErased(e) {
-                fingerprints.append(ErasedSlots.fingerprint(ofErased: e))
-                anonHashes.append(0)
-                continue
-            }
-            fingerprints.append(e.eventID.map { $0.isEmpty ? 0 : EventIDSet.fingerprint($0) } ?? 0)
-            anonHashes.append(StringDictionary.hash(of: e.anonymousID))
-        }
-        let retain = retainsLargeFields
-        return state.withLock { s in
-            var accepted = 0, duplicates = 0
-            s.eventIDs.reserve(additional: batch.events.count)
-            s.touchSink &+= s.eventIDs.touch(fingerprints) &+ s.anons.touch(anonHashes)
-            batch.events.withUnsafeBufferPointer { events in
+        batch.events.withUnsafeBufferPointer { events in
+            // Hashes and attributions outside the lock; under it, touch first so cache misses overlap.
+            let prepared = PreparedEventBatch(events)
+            let retain = retainsLargeFields
+            return state.withLock { s in
+                var accepted = 0, duplicates = 0
+                s.eventIDs.reserve(additional: events.count)
+                s.touchSink &+= s.eventIDs.touch(prepared.fingerprints) &+ s.anons.touch(prepared.anonHashes)
+                // Interned on first use, so only attributions of stored rows get an id.
+                var attributionIDs = [UInt32](repeating: .max, count: prepared.attributions.count)
                 for i in events.indices {
+                    let fingerprint = prepared.fingerprints[i]
                     if ErasedSlots.isErased(events[i]) {
                         // A forgotten event (forget compaction): only its fingerprint remains.
-                        if fingerprints[i] != 0 { _ = s.eventIDs.insert(fingerprint: fingerprints[i]) }
+                        if fingerprint != 0 { _ = s.eventIDs.insert(fingerprint: fingerprint) }
                         continue
                     }
-                    if fingerprints[i] != 0 && !s.eventIDs.insert(fingerprint: fingerprints[i]) {
-                        s.duplicateSlots[fingerprints[i], default: []].append(StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i))
+                    if fingerprint != 0 && !s.eventIDs.insert(fingerprint: fingerprint) {
+                        s.duplicateSlots[fingerprint, default: []].append(StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i))
                         duplicates += 1
                         continue
                     }
@@ -112,21 +95,23 @@ final class ProjectStore: Sendable {
                     if let id = s.recentAnon.id(of: events[i].anonymousID) {
                         anon = id
                     } else {
-                        anon = s.anons.intern(events[i].anonymousID, hash: anonHashes[i])
+                        anon = s.anons.intern(events[i].anonymousID, hash: prepared.anonHashes[i])
                         s.recentAnon = RecentString(events[i].anonymousID, anon)
                     }
+                    let k = Int(prepared.attributionIndex[i])
+                    if attributionIDs[k] == .max { attributionIDs[k] = s.internAttribution(prepared.attributions[k]) }
                     s.appendRow(
                         timestamp: events[i].timestamp ?? events[i].receivedAt ?? 0,
                         seq: StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i),
                         name: events[i].event, anon: anon, user: events[i].userID, session: events[i].sessionID,
-                        attribution: events[i].attribution ?? computed[i]!  // computed above for every event without one
+                        attribution: attributionIDs[k]
                     )
                     if retain { s.extras.append(RowExtras.of(events[i])) }
                     accepted += 1
                 }
+                s.publish()
+                return (accepted, duplicates)
             }
-            s.publish()
-            return (accepted, duplicates)
         }
     }
 
@@ -152,7 +137,7 @@ final class ProjectStore: Sendable {
                 s.identifies.append(IdentifyEntry(anon: anon, user: user, timestamp: ts, seq: seq))
                 s.appendRow(
                     timestamp: ts, seq: seq, name: Identify.impliedEventName, anon: anon, user: identify.userID,
-                    session: nil, attribution: Identify.impliedAttribution
+                    session: nil, attribution: s.internAttribution(Identify.impliedAttribution)
                 )
                 if retain { s.extras.append(RowExtras.of(identify.impliedEvent(seq: seq))) }
             }
@@ -247,7 +232,7 @@ final class ProjectStore: Sendable {
 extension ProjectStore.State {
     mutating func appendRow(
         timestamp ts: Int64, seq sq: UInt64, name n: String, anon a: UInt32, user u: String?, session se: String?,
-        attribution attr: Attribution
+        attribution attr: UInt32
     ) {
         timestamp.append(ts)
         seq.append(sq)
@@ -257,7 +242,7 @@ extension ProjectStore.State {
         anon.append(a)
         if let u, !u.isEmpty { user.append(row: timestamp.count - 1, value: Self.intern(u, in: &users, recent: &recentUser)) }
         if let se, !se.isEmpty { session.append(row: timestamp.count - 1, value: Self.intern(se, in: &sessions, recent: &recentSession)) }
-        attribution.append(internAttribution(attr))
+        attribution.append(attr)
     }
 
     /// The id of `s` in `dictionary`, checking the column's last interned string first.
@@ -269,24 +254,13 @@ extension ProjectStore.State {
         return id
     }
 
-    /// Interns an attribution, trying the recently seen ones first.
-    private mutating func internAttribution(_ attr: Attribution) -> UInt32 {
-        for i in recentAttributions.indices where recentAttributions[i] == attr { return recentAttributionIDs[i] }
-        let id: UInt32
-        if let known = attributionIDs[attr] {
-            id = known
-        } else {
-            id = UInt32(attributions.count)
-            attributions.append(attr)
-            attributionIDs[attr] = id
-        }
-        if recentAttributions.count < 16 {
-            recentAttributions.append(attr)
-            recentAttributionIDs.append(id)
-        } else {
-            recentAttributions[Int(id) & 15] = attr
-            recentAttributionIDs[Int(id) & 15] = id
-        }
+    /// The id of an attribution, adding it when new (once per distinct attribution of a
+    /// batch: `PreparedEventBatch` groups them).
+    mutating func internAttribution(_ attr: Attribution) -> UInt32 {
+        if let known = attributionIDs[attr] { return known }
+        let id = UInt32(attributions.count)
+        attributions.append(attr)
+        attributionIDs[attr] = id
         return id
     }
 
