@@ -1,20 +1,23 @@
 import TrailmarkWire
 
 /// What `ProjectStore.ingest` computes for an event batch before it takes the project lock:
-/// per event, the `event_id` fingerprint, the anonymous id's dictionary hash and its
-/// attribution as an index into the batch's few distinct attributions.
+/// per event, the `event_id` fingerprint, the dictionary hashes of its anonymous id, user
+/// and session, and its attribution as an index into the batch's few distinct attributions.
 ///
 /// Reads each event's fields in place (no `Event` is copied). Attribution is computed here
-/// for events stored without one. A batch mostly repeats a handful of attributions, so an
-/// event is compared with the previous event's first (`==` on strings that share storage
-/// is a pointer check), then with the batch's distinct ones, through a dictionary once there
-/// are more than `linearLimit` of them.
+/// for events stored without one. A batch mostly repeats a handful of attributions (decoded
+/// records share their strings' storage), so an event's stored attribution is first compared
+/// bit for bit with the previous event's and the batch's first `linearLimit` distinct ones
+/// (`RepresentationMatch`), and only then by `==`, through a dictionary once there are more.
 struct PreparedEventBatch {
     /// Per event: `EventIDSet.fingerprint` of its `event_id`, 0 when it has none; for an
     /// erased slot, the fingerprint the slot kept (`ErasedSlots`).
     private(set) var fingerprints: [UInt64]
     /// Per event: `StringDictionary.hash(of:)` of its anonymous id (0 for an erased slot).
     private(set) var anonHashes: [UInt64]
+    /// Per event: the hash of its `user_id` / `session_id`, 0 when it has none (or is erased).
+    private(set) var userHashes: [UInt64]
+    private(set) var sessionHashes: [UInt64]
     /// Per event: index into `attributions` (0 for an erased slot).
     private(set) var attributionIndex: [UInt32]
     /// The batch's distinct attributions, in order of first appearance.
@@ -22,14 +25,18 @@ struct PreparedEventBatch {
 
     /// Distinct attributions searched linearly before a dictionary is built.
     static let linearLimit = 8
+    /// Where `Event.attribution` is in an `Event` (nil would only disable the fast path).
+    static let attributionOffset = MemoryLayout<Event>.offset(of: \Event.attribution)
 
     init(_ events: UnsafeBufferPointer<Event>) {
         let n = events.count
         fingerprints = Array(repeating: 0, count: n)
         anonHashes = Array(repeating: 0, count: n)
+        userHashes = Array(repeating: 0, count: n)
+        sessionHashes = Array(repeating: 0, count: n)
         attributionIndex = Array(repeating: 0, count: n)
-        var last = -1
         var byValue: [Attribution: UInt32] = [:]
+        var stored = RepresentationMatch<Attribution?>(limit: 16)
         for i in 0..<n {
             if ErasedSlots.isErased(events[i]) {
                 fingerprints[i] = ErasedSlots.fingerprint(ofErased: events[i])
@@ -37,13 +44,18 @@ struct PreparedEventBatch {
             }
             if let id = events[i].eventID, !id.isEmpty { fingerprints[i] = EventIDSet.fingerprint(id) }
             anonHashes[i] = StringDictionary.hash(of: events[i].anonymousID)
-            let a = events[i].attribution ?? AttributionClassifier.classify(url: events[i].url, referrer: events[i].referrer)
-            if last >= 0 && attributions[last] == a {
-                attributionIndex[i] = UInt32(last)
+            if let u = events[i].userID, !u.isEmpty { userHashes[i] = StringDictionary.hash(of: u) }
+            if let s = events[i].sessionID, !s.isEmpty { sessionHashes[i] = StringDictionary.hash(of: s) }
+            if events[i].attribution != nil, let offset = PreparedEventBatch.attributionOffset,
+                let k = stored.find(RepresentationMatch<Attribution?>.field(offset: offset, of: events, at: i))
+            {
+                attributionIndex[i] = k
                 continue
             }
-            last = index(of: a, in: &byValue)
-            attributionIndex[i] = UInt32(last)
+            let a = events[i].attribution ?? AttributionClassifier.classify(url: events[i].url, referrer: events[i].referrer)
+            let k = UInt32(index(of: a, in: &byValue))
+            attributionIndex[i] = k
+            if events[i].attribution != nil { stored.remember(events[i].attribution, as: k) }
         }
     }
 

@@ -32,13 +32,12 @@ final class ProjectStore: Sendable {
         /// Keeps the prefetching loads of `ingest` observable (see `EventIDSet.touch`).
         var touchSink: UInt64 = 0
         var lastSeq: UInt64?
-        /// The last string interned per column and its id: a batch from one device repeats
-        /// its anonymous id, user, session and event names, and `==` on the same string is
-        /// far cheaper than hashing and probing (ids never change, so these stay valid).
+        /// The last event name and anonymous id interned and their ids: a batch from one
+        /// device repeats them, and `==` on the same string is far cheaper than hashing and
+        /// probing (ids never change, so these stay valid). Users and sessions are hashed
+        /// before the lock and their table lines prefetched instead.
         var recentName = RecentString()
         var recentAnon = RecentString()
-        var recentUser = RecentString()
-        var recentSession = RecentString()
         var attributions = AppendOnlyColumn<Attribution>()
         var deleted = DeletedRows.none
         /// Every stored identify's (anonymous id, user, timestamp) → the seqs of retries of
@@ -77,6 +76,7 @@ final class ProjectStore: Sendable {
                 var accepted = 0, duplicates = 0
                 s.eventIDs.reserve(additional: events.count)
                 s.touchSink &+= s.eventIDs.touch(prepared.fingerprints) &+ s.anons.touch(prepared.anonHashes)
+                    &+ s.users.touch(prepared.userHashes) &+ s.sessions.touch(prepared.sessionHashes)
                 // Interned on first use, so only attributions of stored rows get an id.
                 var attributionIDs = [UInt32](repeating: .max, count: prepared.attributions.count)
                 for i in events.indices {
@@ -100,11 +100,13 @@ final class ProjectStore: Sendable {
                     }
                     let k = Int(prepared.attributionIndex[i])
                     if attributionIDs[k] == .max { attributionIDs[k] = s.internAttribution(prepared.attributions[k]) }
+                    // A hash is 0 exactly when the event has no such value (`PreparedEventBatch`).
+                    let user = prepared.userHashes[i] == 0 ? StringDictionary.none : s.users.intern(events[i].userID ?? "", hash: prepared.userHashes[i])
+                    let session = prepared.sessionHashes[i] == 0 ? StringDictionary.none : s.sessions.intern(events[i].sessionID ?? "", hash: prepared.sessionHashes[i])
                     s.appendRow(
                         timestamp: events[i].timestamp ?? events[i].receivedAt ?? 0,
                         seq: StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i),
-                        name: events[i].event, anon: anon, user: events[i].userID, session: events[i].sessionID,
-                        attribution: attributionIDs[k]
+                        name: events[i].event, anon: anon, user: user, session: session, attribution: attributionIDs[k]
                     )
                     if retain { s.extras.append(RowExtras.of(events[i])) }
                     accepted += 1
@@ -136,8 +138,8 @@ final class ProjectStore: Sendable {
                 s.identifyKeys[key] = []
                 s.identifies.append(IdentifyEntry(anon: anon, user: user, timestamp: ts, seq: seq))
                 s.appendRow(
-                    timestamp: ts, seq: seq, name: Identify.impliedEventName, anon: anon, user: identify.userID,
-                    session: nil, attribution: s.internAttribution(Identify.impliedAttribution)
+                    timestamp: ts, seq: seq, name: Identify.impliedEventName, anon: anon, user: user,
+                    session: StringDictionary.none, attribution: s.internAttribution(Identify.impliedAttribution)
                 )
                 if retain { s.extras.append(RowExtras.of(identify.impliedEvent(seq: seq))) }
             }
@@ -231,7 +233,7 @@ final class ProjectStore: Sendable {
 
 extension ProjectStore.State {
     mutating func appendRow(
-        timestamp ts: Int64, seq sq: UInt64, name n: String, anon a: UInt32, user u: String?, session se: String?,
+        timestamp ts: Int64, seq sq: UInt64, name n: String, anon a: UInt32, user u: UInt32, session se: UInt32,
         attribution attr: UInt32
     ) {
         timestamp.append(ts)
@@ -240,8 +242,8 @@ extension ProjectStore.State {
         if let last = lastSeq, sq <= last { seqAscending = false }
         lastSeq = sq
         anon.append(a)
-        if let u, !u.isEmpty { user.append(row: timestamp.count - 1, value: Self.intern(u, in: &users, recent: &recentUser)) }
-        if let se, !se.isEmpty { session.append(row: timestamp.count - 1, value: Self.intern(se, in: &sessions, recent: &recentSession)) }
+        if u != StringDictionary.none { user.append(row: timestamp.count - 1, value: u) }
+        if se != StringDictionary.none { session.append(row: timestamp.count - 1, value: se) }
         attribution.append(attr)
     }
 

@@ -47,16 +47,25 @@ struct StringDictionary: @unchecked Sendable {  // @unchecked: mutated only unde
         return s.withUTF8 { hash($0) }
     }
 
-    /// Loads what interning strings of these hashes will read (home slot, location, first
-    /// bytes), in three passes so each pass's loads are independent and the processor
-    /// overlaps their cache misses; see `EventIDSet.touch`. Returns a value the caller keeps.
+    /// Loads what interning strings of these hashes will read (the probe run from the home
+    /// slot, the location and first bytes of the string whose tag matches), in three passes
+    /// so each pass's loads are independent and the processor overlaps their cache misses;
+    /// see `EventIDSet.touch`. Hash 0 is skipped (callers' "no string"). Returns a value
+    /// the caller keeps.
     func touch(_ hashes: [UInt64]) -> UInt64 {
         var ids: [UInt32] = []
         ids.reserveCapacity(hashes.count)
         slots.withUnsafeBufferPointer { table in
-            for h in hashes {
-                let slot = table[home(h >> 32)]
-                if slot != 0 && slot >> 32 == h >> 32 { ids.append(UInt32(truncatingIfNeeded: slot) &- 1) }
+            let mask = table.count - 1
+            for h in hashes where h != 0 {
+                var i = home(h >> 32)
+                while table[i] != 0 {
+                    if table[i] >> 32 == h >> 32 {
+                        ids.append(UInt32(truncatingIfNeeded: table[i]) &- 1)
+                        break
+                    }
+                    i = (i + 1) & mask
+                }
             }
         }
         var locs: [UInt64] = []
@@ -74,23 +83,26 @@ struct StringDictionary: @unchecked Sendable {  // @unchecked: mutated only unde
     /// The id of `s` (whose `hash(of:)` is `h`), adding it when new.
     mutating func intern(_ s: String, hash h: UInt64) -> UInt32 {
         var s = s
-        return s.withUTF8 { bytes in
-            let tag = h >> 32
-            let mask = slots.count - 1
-            var i = home(tag)
-            while true {
-                let slot = slots[i]
-                if slot == 0 { break }
-                if slot >> 32 == tag, equals(UInt32(truncatingIfNeeded: slot) - 1, bytes) { return UInt32(truncatingIfNeeded: slot) - 1 }
-                i = (i + 1) & mask
-            }
-            let id = UInt32(locations.count)
-            precondition(id < StringDictionary.none - 1, "dictionary full")
-            store(bytes, id: id)
-            slots[i] = tag << 32 | UInt64(id + 1)
-            if (locations.count * 10) > slots.count * 7 { grow() }
-            return id
+        return s.withUTF8 { intern(bytes: $0, hash: h) }
+    }
+
+    /// The id of the UTF-8 string `bytes` (whose hash is `h`), adding it when new.
+    mutating func intern(bytes: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> UInt32 {
+        let tag = h >> 32
+        let mask = slots.count - 1
+        var i = home(tag)
+        while true {
+            let slot = slots[i]
+            if slot == 0 { break }
+            if slot >> 32 == tag, equals(UInt32(truncatingIfNeeded: slot) - 1, bytes) { return UInt32(truncatingIfNeeded: slot) - 1 }
+            i = (i + 1) & mask
         }
+        let id = UInt32(locations.count)
+        precondition(id < StringDictionary.none - 1, "dictionary full")
+        store(bytes, id: id)
+        slots[i] = tag << 32 | UInt64(id + 1)
+        if (locations.count * 10) > slots.count * 7 { grow() }
+        return id
     }
 
     /// The id of an optional value (`none` for nil).
@@ -147,6 +159,7 @@ struct StringDictionary: @unchecked Sendable {  // @unchecked: mutated only unde
         arenaUsed += bytes.count
     }
 
+    @inline(__always)
     private func equals(_ id: UInt32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let loc = locations[Int(id)]
         if loc == UInt64.max {
@@ -176,9 +189,10 @@ struct StringDictionary: @unchecked Sendable {  // @unchecked: mutated only unde
         slots = bigger
     }
 
-    /// 64-bit hash of UTF-8 bytes (`WordHash`).
+    /// 64-bit hash of UTF-8 bytes (`WordHash`), never 0 (callers use 0 for "no string").
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        WordHash.hash(bytes, seed: 0x1319_8A2E_0370_7344)
+        let h = WordHash.hash(bytes, seed: 0x1319_8A2E_0370_7344)
+        return h == 0 ? 1 : h
     }
 }
 
