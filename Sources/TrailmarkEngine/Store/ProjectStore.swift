@@ -27,6 +27,10 @@ final class ProjectStore: Sendable {
         var users = StringDictionary()
         var sessions = StringDictionary()
         var attributionIDs: [Attribution: UInt32] = [:]
+        /// Recently interned stored attributions, matched by representation: events of a log
+        /// share a few attribution values (decoded strings share storage), so most rows find
+        /// theirs here without hashing or copying it.
+        var recentAttributions = RepresentationMatch<Attribution?>(limit: 16)
         /// Every appended seq exceeded the previous one (see `StoreSnapshot.seqAscending`).
         var seqAscending = true
         /// Keeps the prefetching loads of `ingest` observable (see `EventIDSet.touch`).
@@ -77,8 +81,6 @@ final class ProjectStore: Sendable {
                 s.eventIDs.reserve(additional: events.count)
                 s.touchSink &+= s.eventIDs.touch(prepared.fingerprints) &+ s.anons.touch(prepared.anonHashes)
                     &+ s.users.touch(prepared.userHashes) &+ s.sessions.touch(prepared.sessionHashes)
-                // Interned on first use, so only attributions of stored rows get an id.
-                var attributionIDs = [UInt32](repeating: .max, count: prepared.attributions.count)
                 for i in events.indices {
                     let fingerprint = prepared.fingerprints[i]
                     if ErasedSlots.isErased(events[i]) {
@@ -98,15 +100,14 @@ final class ProjectStore: Sendable {
                         anon = s.anons.intern(events[i].anonymousID, hash: prepared.anonHashes[i])
                         s.recentAnon = RecentString(events[i].anonymousID, anon)
                     }
-                    let k = Int(prepared.attributionIndex[i])
-                    if attributionIDs[k] == .max { attributionIDs[k] = s.internAttribution(prepared.attributions[k]) }
+                    let attribution = s.attributionID(events, i, computed: prepared.computed)
                     // A hash is 0 exactly when the event has no such value (`PreparedEventBatch`).
                     let user = prepared.userHashes[i] == 0 ? StringDictionary.none : s.users.intern(events[i].userID ?? "", hash: prepared.userHashes[i])
                     let session = prepared.sessionHashes[i] == 0 ? StringDictionary.none : s.sessions.intern(events[i].sessionID ?? "", hash: prepared.sessionHashes[i])
                     s.appendRow(
                         timestamp: events[i].timestamp ?? events[i].receivedAt ?? 0,
                         seq: StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i),
-                        name: events[i].event, anon: anon, user: user, session: session, attribution: attributionIDs[k]
+                        name: events[i].event, anon: anon, user: user, session: session, attribution: attribution
                     )
                     if retain { s.extras.append(RowExtras.of(events[i])) }
                     accepted += 1
@@ -256,8 +257,21 @@ extension ProjectStore.State {
         return id
     }
 
-    /// The id of an attribution, adding it when new (once per distinct attribution of a
-    /// batch: `PreparedEventBatch` groups them).
+    /// The attribution id of `events[i]`: its stored attribution, else `computed[i]`.
+    mutating func attributionID(_ events: UnsafeBufferPointer<Event>, _ i: Int, computed: [Int: Attribution]) -> UInt32 {
+        if let offset = PreparedEventBatch.attributionOffset,
+            let k = recentAttributions.find(RepresentationMatch<Attribution?>.field(offset: offset, of: events, at: i))
+        {
+            return k
+        }
+        if let c = computed[i] { return internAttribution(c) }
+        let a = events[i].attribution ?? AttributionClassifier.classify(url: events[i].url, referrer: events[i].referrer)
+        let k = internAttribution(a)
+        recentAttributions.remember(a, as: k)  // stored: its representation recurs in later events
+        return k
+    }
+
+    /// The id of an attribution, adding it when new.
     mutating func internAttribution(_ attr: Attribution) -> UInt32 {
         if let known = attributionIDs[attr] { return known }
         let id = UInt32(attributions.count)

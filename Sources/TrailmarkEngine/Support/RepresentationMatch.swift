@@ -11,7 +11,9 @@ struct RepresentationMatch<T> {
     private var keys: [UInt32] = []
     /// The last hit, tried first.
     private var recent = 0
-    /// At most this many values are remembered (the first ones).
+    /// Where the next value goes once `limit` are held (the oldest is replaced).
+    private var next = 0
+    /// At most this many values are remembered.
     let limit: Int
 
     init(limit: Int) { self.limit = limit }
@@ -36,11 +38,16 @@ struct RepresentationMatch<T> {
         return keys[found]
     }
 
-    /// Remembers `value` under `key` (ignored once `limit` values are held).
+    /// Remembers `value` under `key`; once `limit` values are held, in place of the oldest.
     mutating func remember(_ value: T, as key: UInt32) {
-        guard values.count < limit else { return }
-        values.append(value)
-        keys.append(key)
+        guard values.count >= limit else {
+            values.append(value)
+            keys.append(key)
+            return
+        }
+        values[next] = value
+        keys[next] = key
+        next = (next + 1) % limit
     }
 
     /// Byte equality of two `T`s in memory.
@@ -59,3 +66,5 @@ struct RepresentationMatch<T> {
         return true
     }
 }
+
+extension RepresentationMatch: Sendable where T: Sendable {}

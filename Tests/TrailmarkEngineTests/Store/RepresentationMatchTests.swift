@@ -26,9 +26,10 @@ struct RepresentationMatchTests {
         #expect(find(b, in: &match) == nil)
         #expect(find(c, in: &match) == nil)
         match.remember(c, as: 11)
-        match.remember(b, as: 12)  // past the limit: not remembered
+        match.remember(b, as: 12)  // past the limit: replaces the oldest, `a`
         #expect(find(c, in: &match) == 11)
-        #expect(find(b, in: &match) == nil)
-        #expect(find(a, in: &match) == 7)
+        #expect(find(b, in: &match) == 12)
+        #expect(find(a, in: &match) == nil)
+        #expect(find(nil, in: &match) == 9)
     }
 }
