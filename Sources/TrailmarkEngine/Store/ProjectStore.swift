@@ -79,8 +79,8 @@ final class ProjectStore: Sendable {
             return state.withLock { s in
                 var accepted = 0, duplicates = 0
                 s.eventIDs.reserve(additional: events.count)
-                s.touchSink &+= s.eventIDs.touch(prepared.fingerprints) &+ s.anons.touch(prepared.anonHashes)
-                    &+ s.users.touch(prepared.userHashes) &+ s.sessions.touch(prepared.sessionHashes)
+                s.touchSink &+= s.anons.touch(prepared.anonHashes) &+ s.users.touch(prepared.userHashes)
+                    &+ s.sessions.touch(prepared.sessionHashes) &+ s.eventIDs.touch(prepared.fingerprints)
                 for i in events.indices {
                     let fingerprint = prepared.fingerprints[i]
                     if ErasedSlots.isErased(events[i]) {
@@ -293,15 +293,22 @@ extension ProjectStore.State {
 
     /// Publishes every column's count to its chunks (see `AppendOnlyColumn.publish()`).
     func publish() {
+        // Called once per ingest call: direct calls, no array of closures (which would copy
+        // every dictionary and column it captures).
         session.publish()
         user.publish()
-        for column in [timestamp.publish, seq.publish, name.publish, anon.publish, attribution.publish] {
-            column()
-        }
+        timestamp.publish()
+        seq.publish()
+        name.publish()
+        anon.publish()
+        attribution.publish()
         extras.publish()
         identifies.publish()
         attributions.publish()
-        for dictionary in [names.publish, anons.publish, users.publish, sessions.publish] { dictionary() }
+        names.publish()
+        anons.publish()
+        users.publish()
+        sessions.publish()
     }
 }
 

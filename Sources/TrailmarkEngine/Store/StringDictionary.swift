@@ -177,7 +177,7 @@ struct StringDictionary: @unchecked Sendable {  // @unchecked: mutated only unde
     private mutating func grow() {
         precondition(shift > 0, "dictionary full")  // 0.7 × 2^32 strings: a documented limit
         shift -= 1
-        var bigger = Array(repeating: UInt64(0), count: slots.count * 2)
+        var bigger = SlotTable.zeroed(count: slots.count * 2)
         let mask = bigger.count - 1
         bigger.withUnsafeMutableBufferPointer { table in
             for slot in slots where slot != 0 {
