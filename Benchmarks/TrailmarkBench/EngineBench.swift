@@ -8,7 +8,8 @@ import TrailmarkWire
 ///
 /// 1M events always; 10M too with `TRAILMARK_BENCH_10M=1`. DuckDB runs from `.venv`
 /// (`make bench` creates it); without it, or with `TRAILMARK_BENCH_DUCKDB=0`, the DuckDB
-/// rows are skipped.
+/// rows are skipped. `TRAILMARK_BENCH_ENGINE_QUERIES=0` stops after the replay and memory
+/// rows (for iterating on the store).
 /// glibc's `malloc_trim`: returns freed heap pages to the system so the RSS delta measures
 /// what the engine holds, not what the replay's temporary batches left in malloc's arenas.
 /// Declared by symbol name because Foundation's Glibc module does not export `malloc.h`.
@@ -98,6 +99,7 @@ enum EngineBench {
         table.add("\(label): first snapshot: build identity + row indexes", value: "\(fmt(indexSeconds * 1000)) ms", anchor: "then cached until 1/8 more rows")
         table.add("\(label): estimate by part (bytes/event)", value: "cols \(fmt(Double(report.columnBytes) / Double(rows)))",
                   anchor: "dict \(fmt(Double(report.dictionaryBytes) / Double(rows))) ids \(fmt(Double(report.eventIDBytes) / Double(rows))) idx \(fmt(Double(report.indexBytes) / Double(rows)))")
+        if ProcessInfo.processInfo.environment["TRAILMARK_BENCH_ENGINE_QUERIES"] == "0" { return }
 
         let from = EngineBenchData.start, to = EngineBenchData.start + EngineBenchData.days * EngineBenchData.day
         let steps = ["$pageview", "view_item", "add_to_cart", "purchase"].map { FunnelQuery.Step(event: $0) }

@@ -32,7 +32,7 @@ struct EventIDSet: Sendable {
     /// Grows now so `n` more inserts cannot grow the table (keeps `touch` results valid).
     mutating func reserve(additional n: Int) {
         if count == 0 && EventIDSet.overloaded(n, slots.count) {
-            slots = Array(repeating: 0, count: (n * 5 + 3) / 4 + 1)  // empty: size it directly
+            slots = SlotTable.zeroed(count: (n * 5 + 3) / 4 + 1)  // empty: size it directly
         }
         while EventIDSet.overloaded(count + n, slots.count) { grow() }
     }
@@ -87,7 +87,7 @@ struct EventIDSet: Sendable {
 
     private mutating func grow() {
         let old = slots
-        slots = Array(repeating: 0, count: old.count + old.count / 4)
+        slots = SlotTable.zeroed(count: old.count + old.count / 4)
         let capacity = slots.count
         for fp in old where fp != 0 {
             var i = EventIDSet.home(fp, capacity)

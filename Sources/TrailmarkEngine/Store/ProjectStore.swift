@@ -27,21 +27,21 @@ final class ProjectStore: Sendable {
         var users = StringDictionary()
         var sessions = StringDictionary()
         var attributionIDs: [Attribution: UInt32] = [:]
-        /// The last attributions interned, checked by `==` before hashing (a log has few).
-        var recentAttributions: [Attribution] = []
-        var recentAttributionIDs: [UInt32] = []
+        /// Recently interned stored attributions, matched by representation: events of a log
+        /// share a few attribution values (decoded strings share storage), so most rows find
+        /// theirs here without hashing or copying it.
+        var recentAttributions = RepresentationMatch<Attribution?>(limit: 16)
         /// Every appended seq exceeded the previous one (see `StoreSnapshot.seqAscending`).
         var seqAscending = true
         /// Keeps the prefetching loads of `ingest` observable (see `EventIDSet.touch`).
         var touchSink: UInt64 = 0
         var lastSeq: UInt64?
-        /// The last string interned per column and its id: a batch from one device repeats
-        /// its anonymous id, user, session and event names, and `==` on the same string is
-        /// far cheaper than hashing and probing (ids never change, so these stay valid).
+        /// The last event name and anonymous id interned and their ids: a batch from one
+        /// device repeats them, and `==` on the same string is far cheaper than hashing and
+        /// probing (ids never change, so these stay valid). Users and sessions are hashed
+        /// before the lock and their table lines prefetched instead.
         var recentName = RecentString()
         var recentAnon = RecentString()
-        var recentUser = RecentString()
-        var recentSession = RecentString()
         var attributions = AppendOnlyColumn<Attribution>()
         var deleted = DeletedRows.none
         /// Every stored identify's (anonymous id, user, timestamp) → the seqs of retries of
@@ -72,39 +72,24 @@ final class ProjectStore: Sendable {
     /// Adds a stored event batch (log record `recordSeq`); events whose `event_id` was
     /// seen before are skipped. Returns (stored, duplicates).
     func ingest(_ batch: StoredEventBatch, recordSeq: UInt64) -> (accepted: Int, duplicates: Int) {
-        // Attribution is stored with the event; compute it outside the lock if missing.
-        var computed: [Int: Attribution] = [:]
-        for (i, e) in batch.events.enumerated() where e.attribution == nil && !ErasedSlots.isErased(e) {
-            computed[i] = AttributionClassifier.classify(url: e.url, referrer: e.referrer)
-        }
-        // Hashes outside the lock; under it, touch first so cache misses overlap.
-        var fingerprints: [UInt64] = []
-        var anonHashes: [UInt64] = []
-        fingerprints.reserveCapacity(batch.events.count)
-        anonHashes.reserveCapacity(batch.events.count)
-        for e in batch.events {
-            if ErasedSlots.isErased(e) {
-                fingerprints.append(ErasedSlots.fingerprint(ofErased: e))
-                anonHashes.append(0)
-                continue
-            }
-            fingerprints.append(e.eventID.map { $0.isEmpty ? 0 : EventIDSet.fingerprint($0) } ?? 0)
-            anonHashes.append(StringDictionary.hash(of: e.anonymousID))
-        }
-        let retain = retainsLargeFields
-        return state.withLock { s in
-            var accepted = 0, duplicates = 0
-            s.eventIDs.reserve(additional: batch.events.count)
-            s.touchSink &+= s.eventIDs.touch(fingerprints) &+ s.anons.touch(anonHashes)
-            batch.events.withUnsafeBufferPointer { events in
+        batch.events.withUnsafeBufferPointer { events in
+            // Hashes and attributions outside the lock; under it, touch first so cache misses overlap.
+            let prepared = PreparedEventBatch(events)
+            let retain = retainsLargeFields
+            return state.withLock { s in
+                var accepted = 0, duplicates = 0
+                s.eventIDs.reserve(additional: events.count)
+                s.touchSink &+= s.anons.touch(prepared.anonHashes) &+ s.users.touch(prepared.userHashes)
+                    &+ s.sessions.touch(prepared.sessionHashes) &+ s.eventIDs.touch(prepared.fingerprints)
                 for i in events.indices {
+                    let fingerprint = prepared.fingerprints[i]
                     if ErasedSlots.isErased(events[i]) {
                         // A forgotten event (forget compaction): only its fingerprint remains.
-                        if fingerprints[i] != 0 { _ = s.eventIDs.insert(fingerprint: fingerprints[i]) }
+                        if fingerprint != 0 { _ = s.eventIDs.insert(fingerprint: fingerprint) }
                         continue
                     }
-                    if fingerprints[i] != 0 && !s.eventIDs.insert(fingerprint: fingerprints[i]) {
-                        s.duplicateSlots[fingerprints[i], default: []].append(StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i))
+                    if fingerprint != 0 && !s.eventIDs.insert(fingerprint: fingerprint) {
+                        s.duplicateSlots[fingerprint, default: []].append(StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i))
                         duplicates += 1
                         continue
                     }
@@ -112,21 +97,24 @@ final class ProjectStore: Sendable {
                     if let id = s.recentAnon.id(of: events[i].anonymousID) {
                         anon = id
                     } else {
-                        anon = s.anons.intern(events[i].anonymousID, hash: anonHashes[i])
+                        anon = s.anons.intern(events[i].anonymousID, hash: prepared.anonHashes[i])
                         s.recentAnon = RecentString(events[i].anonymousID, anon)
                     }
+                    let attribution = s.attributionID(events, i, computed: prepared.computed)
+                    // A hash is 0 exactly when the event has no such value (`PreparedEventBatch`).
+                    let user = prepared.userHashes[i] == 0 ? StringDictionary.none : s.users.intern(events[i].userID ?? "", hash: prepared.userHashes[i])
+                    let session = prepared.sessionHashes[i] == 0 ? StringDictionary.none : s.sessions.intern(events[i].sessionID ?? "", hash: prepared.sessionHashes[i])
                     s.appendRow(
                         timestamp: events[i].timestamp ?? events[i].receivedAt ?? 0,
                         seq: StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i),
-                        name: events[i].event, anon: anon, user: events[i].userID, session: events[i].sessionID,
-                        attribution: events[i].attribution ?? computed[i]!  // computed above for every event without one
+                        name: events[i].event, anon: anon, user: user, session: session, attribution: attribution
                     )
                     if retain { s.extras.append(RowExtras.of(events[i])) }
                     accepted += 1
                 }
+                s.publish()
+                return (accepted, duplicates)
             }
-            s.publish()
-            return (accepted, duplicates)
         }
     }
 
@@ -151,8 +139,8 @@ final class ProjectStore: Sendable {
                 s.identifyKeys[key] = []
                 s.identifies.append(IdentifyEntry(anon: anon, user: user, timestamp: ts, seq: seq))
                 s.appendRow(
-                    timestamp: ts, seq: seq, name: Identify.impliedEventName, anon: anon, user: identify.userID,
-                    session: nil, attribution: Identify.impliedAttribution
+                    timestamp: ts, seq: seq, name: Identify.impliedEventName, anon: anon, user: user,
+                    session: StringDictionary.none, attribution: s.internAttribution(Identify.impliedAttribution)
                 )
                 if retain { s.extras.append(RowExtras.of(identify.impliedEvent(seq: seq))) }
             }
@@ -250,8 +238,8 @@ final class ProjectStore: Sendable {
 
 extension ProjectStore.State {
     mutating func appendRow(
-        timestamp ts: Int64, seq sq: UInt64, name n: String, anon a: UInt32, user u: String?, session se: String?,
-        attribution attr: Attribution
+        timestamp ts: Int64, seq sq: UInt64, name n: String, anon a: UInt32, user u: UInt32, session se: UInt32,
+        attribution attr: UInt32
     ) {
         timestamp.append(ts)
         seq.append(sq)
@@ -259,9 +247,9 @@ extension ProjectStore.State {
         if let last = lastSeq, sq <= last { seqAscending = false }
         lastSeq = sq
         anon.append(a)
-        if let u, !u.isEmpty { user.append(row: timestamp.count - 1, value: Self.intern(u, in: &users, recent: &recentUser)) }
-        if let se, !se.isEmpty { session.append(row: timestamp.count - 1, value: Self.intern(se, in: &sessions, recent: &recentSession)) }
-        attribution.append(internAttribution(attr))
+        if u != StringDictionary.none { user.append(row: timestamp.count - 1, value: u) }
+        if se != StringDictionary.none { session.append(row: timestamp.count - 1, value: se) }
+        attribution.append(attr)
     }
 
     /// The id of `s` in `dictionary`, checking the column's last interned string first.
@@ -273,24 +261,26 @@ extension ProjectStore.State {
         return id
     }
 
-    /// Interns an attribution, trying the recently seen ones first.
-    private mutating func internAttribution(_ attr: Attribution) -> UInt32 {
-        for i in recentAttributions.indices where recentAttributions[i] == attr { return recentAttributionIDs[i] }
-        let id: UInt32
-        if let known = attributionIDs[attr] {
-            id = known
-        } else {
-            id = UInt32(attributions.count)
-            attributions.append(attr)
-            attributionIDs[attr] = id
+    /// The attribution id of `events[i]`: its stored attribution, else `computed[i]`.
+    mutating func attributionID(_ events: UnsafeBufferPointer<Event>, _ i: Int, computed: [Int: Attribution]) -> UInt32 {
+        if let offset = PreparedEventBatch.attributionOffset,
+            let k = recentAttributions.find(RepresentationMatch<Attribution?>.field(offset: offset, of: events, at: i))
+        {
+            return k
         }
-        if recentAttributions.count < 16 {
-            recentAttributions.append(attr)
-            recentAttributionIDs.append(id)
-        } else {
-            recentAttributions[Int(id) & 15] = attr
-            recentAttributionIDs[Int(id) & 15] = id
-        }
+        if let c = computed[i] { return internAttribution(c) }
+        let a = events[i].attribution ?? AttributionClassifier.classify(url: events[i].url, referrer: events[i].referrer)
+        let k = internAttribution(a)
+        recentAttributions.remember(a, as: k)  // stored: its representation recurs in later events
+        return k
+    }
+
+    /// The id of an attribution, adding it when new.
+    mutating func internAttribution(_ attr: Attribution) -> UInt32 {
+        if let known = attributionIDs[attr] { return known }
+        let id = UInt32(attributions.count)
+        attributions.append(attr)
+        attributionIDs[attr] = id
         return id
     }
 
@@ -307,15 +297,22 @@ extension ProjectStore.State {
 
     /// Publishes every column's count to its chunks (see `AppendOnlyColumn.publish()`).
     func publish() {
+        // Called once per ingest call: direct calls, no array of closures (which would copy
+        // every dictionary and column it captures).
         session.publish()
         user.publish()
-        for column in [timestamp.publish, seq.publish, name.publish, anon.publish, attribution.publish] {
-            column()
-        }
+        timestamp.publish()
+        seq.publish()
+        name.publish()
+        anon.publish()
+        attribution.publish()
         extras.publish()
         identifies.publish()
         attributions.publish()
-        for dictionary in [names.publish, anons.publish, users.publish, sessions.publish] { dictionary() }
+        names.publish()
+        anons.publish()
+        users.publish()
+        sessions.publish()
     }
 }
 

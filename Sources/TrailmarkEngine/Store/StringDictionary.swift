@@ -8,20 +8,31 @@ import TrailmarkWire
 /// tag, id + 1), load at most 0.7 — about 53 bytes for a 32-byte anonymous id, where a
 /// Swift `[String: UInt32]` plus `[String]` takes about 120.
 ///
+/// Table layout: a slot is 0 (empty) or `tag << 32 | (id + 1)`, where the tag is the high
+/// 32 bits of the string's hash, and a string's home slot is the top `log2(capacity)` bits
+/// of its tag (`tag >> shift`). So growing re-places each slot from the slot alone (no
+/// string is read back), and because homes ascend with tags the new table is written
+/// almost in order. A probe compares bytes only when a slot's tag matches. At most
+/// 0.7 × 2^32 strings (the table then cannot double again).
+///
 /// Writer side, mutated under the project lock. Readers use `snapshot()` (id → string
 /// without a lock: arena bytes and locations below the snapshot's count never change) and
 /// resolve string → id under the lock.
-struct StringDictionary: Sendable {
+struct StringDictionary: @unchecked Sendable {  // @unchecked: mutated only under the project lock; `arenaBases` point into the chunks it holds.
     /// Sentinel id of "no value" in an optional column.
     static let none: UInt32 = .max
 
     private var arena: [ArenaChunk] = []
+    /// `arena[i].base` for every chunk, so reads load no class reference.
+    private var arenaBases: [UnsafeMutablePointer<UInt8>] = []
     private var arenaUsed = 0
     /// Per id: chunk << 40 | offset << 20 | length (strings under 1 MiB).
     private var locations = AppendOnlyColumn<UInt64>()
     /// Strings of 1 MiB or more (never produced by validated input), by id.
     private var oversized: [UInt32: String] = [:]
     private var slots: [UInt64] = Array(repeating: 0, count: 64)
+    /// `32 - log2(slots.count)`: a tag's home slot is `tag >> shift`.
+    private var shift: UInt64 = 26
 
     var count: Int { locations.count }
 
@@ -36,43 +47,62 @@ struct StringDictionary: Sendable {
         return s.withUTF8 { hash($0) }
     }
 
-    /// Loads what interning strings of these hashes will read (table slot, location,
-    /// first bytes), independent loads whose cache misses the processor overlaps; see
-    /// `EventIDSet.touch`. Returns a value the caller keeps.
+    /// Loads what interning strings of these hashes will read (the probe run from the home
+    /// slot, the location and first bytes of the string whose tag matches), in three passes
+    /// so each pass's loads are independent and the processor overlaps their cache misses;
+    /// see `EventIDSet.touch`. Hash 0 is skipped (callers' "no string"). Returns a value
+    /// the caller keeps.
     func touch(_ hashes: [UInt64]) -> UInt64 {
-        let mask = slots.count - 1
-        let snap = locations.snapshot()
-        var sink: UInt64 = 0
-        for h in hashes {
-            let slot = slots[Int(truncatingIfNeeded: h) & mask]
-            guard slot != 0 else { continue }
-            let loc = snap[Int(UInt32(truncatingIfNeeded: slot) - 1)]
-            sink &+= loc
-            if loc != UInt64.max { sink &+= UInt64(arena[Int(loc >> 40)].base[Int(loc >> 20 & 0xFFFFF)]) }
+        var ids: [UInt32] = []
+        ids.reserveCapacity(hashes.count)
+        slots.withUnsafeBufferPointer { table in
+            let mask = table.count - 1
+            for h in hashes where h != 0 {
+                var i = home(h >> 32)
+                while table[i] != 0 {
+                    if table[i] >> 32 == h >> 32 {
+                        ids.append(UInt32(truncatingIfNeeded: table[i]) &- 1)
+                        break
+                    }
+                    i = (i + 1) & mask
+                }
+            }
         }
+        var locs: [UInt64] = []
+        locs.reserveCapacity(ids.count)
+        for id in ids { locs.append(locations[Int(id)]) }
+        var sink: UInt64 = 0
+        for loc in locs where loc != UInt64.max { sink &+= UInt64(arenaBases[Int(loc >> 40)][Int(loc >> 20 & 0xFFFFF)]) }
         return sink
     }
+
+    /// The home slot of a tag (see the type's comment).
+    @inline(__always)
+    private func home(_ tag: UInt64) -> Int { Int(truncatingIfNeeded: tag >> shift) }
 
     /// The id of `s` (whose `hash(of:)` is `h`), adding it when new.
     mutating func intern(_ s: String, hash h: UInt64) -> UInt32 {
         var s = s
-        return s.withUTF8 { bytes in
-            let tag = h >> 32
-            let mask = slots.count - 1
-            var i = Int(truncatingIfNeeded: h) & mask
-            while true {
-                let slot = slots[i]
-                if slot == 0 { break }
-                if slot >> 32 == tag, equals(UInt32(truncatingIfNeeded: slot) - 1, bytes) { return UInt32(truncatingIfNeeded: slot) - 1 }
-                i = (i + 1) & mask
-            }
-            let id = UInt32(locations.count)
-            precondition(id < StringDictionary.none - 1, "dictionary full")
-            store(bytes, id: id)
-            slots[i] = tag << 32 | UInt64(id + 1)
-            if (locations.count * 10) > slots.count * 7 { grow() }
-            return id
+        return s.withUTF8 { intern(bytes: $0, hash: h) }
+    }
+
+    /// The id of the UTF-8 string `bytes` (whose hash is `h`), adding it when new.
+    mutating func intern(bytes: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> UInt32 {
+        let tag = h >> 32
+        let mask = slots.count - 1
+        var i = home(tag)
+        while true {
+            let slot = slots[i]
+            if slot == 0 { break }
+            if slot >> 32 == tag, equals(UInt32(truncatingIfNeeded: slot) - 1, bytes) { return UInt32(truncatingIfNeeded: slot) - 1 }
+            i = (i + 1) & mask
         }
+        let id = UInt32(locations.count)
+        precondition(id < StringDictionary.none - 1, "dictionary full")
+        store(bytes, id: id)
+        slots[i] = tag << 32 | UInt64(id + 1)
+        if (locations.count * 10) > slots.count * 7 { grow() }
+        return id
     }
 
     /// The id of an optional value (`none` for nil).
@@ -87,7 +117,7 @@ struct StringDictionary: Sendable {
         return s.withUTF8 { bytes in
             let h = StringDictionary.hash(bytes)
             let mask = slots.count - 1
-            var i = Int(truncatingIfNeeded: h) & mask
+            var i = home(h >> 32)
             while slots[i] != 0 {
                 let slot = slots[i]
                 if slot >> 32 == h >> 32, equals(UInt32(truncatingIfNeeded: slot) - 1, bytes) { return UInt32(truncatingIfNeeded: slot) - 1 }
@@ -121,13 +151,15 @@ struct StringDictionary: Sendable {
             // Chunks grow from 4 KiB to 1 MiB, so a small project's dictionaries stay small.
             let next = min(max(4096, (arena.last?.capacity ?? 2048) * 2), ArenaChunk.maxCapacity)
             arena.append(ArenaChunk(capacity: max(next, bytes.count)))
+            arenaBases.append(arena[arena.count - 1].base)
             arenaUsed = 0
         }
-        if let base = bytes.baseAddress { (arena[arena.count - 1].base + arenaUsed).initialize(from: base, count: bytes.count) }
+        if let base = bytes.baseAddress { (arenaBases[arenaBases.count - 1] + arenaUsed).initialize(from: base, count: bytes.count) }
         locations.append(UInt64(arena.count - 1) << 40 | UInt64(arenaUsed) << 20 | UInt64(bytes.count))
         arenaUsed += bytes.count
     }
 
+    @inline(__always)
     private func equals(_ id: UInt32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let loc = locations[Int(id)]
         if loc == UInt64.max {
@@ -137,37 +169,30 @@ struct StringDictionary: Sendable {
         let length = Int(loc & 0xFFFFF)
         guard length == bytes.count else { return false }
         guard let base = bytes.baseAddress else { return true }
-        let start = arena[Int(loc >> 40)].base + Int(loc >> 20 & 0xFFFFF)
+        let start = arenaBases[Int(loc >> 40)] + Int(loc >> 20 & 0xFFFFF)
         return memcmpEqual(start, base, length)
     }
 
+    /// Doubles the table, placing each slot by its tag alone (no string is read).
     private mutating func grow() {
-        var bigger = Array(repeating: UInt64(0), count: slots.count * 2)
+        precondition(shift > 0, "dictionary full")  // 0.7 × 2^32 strings: a documented limit
+        shift -= 1
+        var bigger = SlotTable.zeroed(count: slots.count * 2)
         let mask = bigger.count - 1
-        for slot in slots where slot != 0 {
-            let id = UInt32(truncatingIfNeeded: slot) - 1
-            let h = rehash(id)
-            var i = Int(truncatingIfNeeded: h) & mask
-            while bigger[i] != 0 { i = (i + 1) & mask }
-            bigger[i] = slot
+        bigger.withUnsafeMutableBufferPointer { table in
+            for slot in slots where slot != 0 {
+                var i = home(slot >> 32)
+                while table[i] != 0 { i = (i + 1) & mask }
+                table[i] = slot
+            }
         }
         slots = bigger
     }
 
-    /// The hash of string `id`, read from the arena (no `String` is made).
-    private func rehash(_ id: UInt32) -> UInt64 {
-        let loc = locations[Int(id)]
-        if loc == UInt64.max {
-            var s = oversized[id] ?? ""
-            return s.withUTF8 { StringDictionary.hash($0) }
-        }
-        let start = arena[Int(loc >> 40)].base + Int(loc >> 20 & 0xFFFFF)
-        return StringDictionary.hash(UnsafeBufferPointer(start: start, count: Int(loc & 0xFFFFF)))
-    }
-
-    /// 64-bit hash of UTF-8 bytes (`WordHash`).
+    /// 64-bit hash of UTF-8 bytes (`WordHash`), never 0 (callers use 0 for "no string").
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        WordHash.hash(bytes, seed: 0x1319_8A2E_0370_7344)
+        let h = WordHash.hash(bytes, seed: 0x1319_8A2E_0370_7344)
+        return h == 0 ? 1 : h
     }
 }
 

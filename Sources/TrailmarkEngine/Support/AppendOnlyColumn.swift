@@ -38,6 +38,8 @@ final class ColumnChunk<Element>: @unchecked Sendable {  // @unchecked: see the 
 /// existing elements and a reader's snapshot stays valid while the writer appends.
 struct AppendOnlyColumn<Element>: @unchecked Sendable {  // @unchecked: mutated only under the project lock.
     private(set) var chunks: [ColumnChunk<Element>] = []
+    /// `chunks[i].base` for every chunk, so reads load no class reference (and retain none).
+    private var bases: [UnsafeMutablePointer<Element>] = []
     private(set) var count = 0
     /// Base of the last chunk, so an append touches no reference count.
     private var tail: UnsafeMutablePointer<Element>?
@@ -50,6 +52,7 @@ struct AppendOnlyColumn<Element>: @unchecked Sendable {  // @unchecked: mutated 
             if let last = chunks.last { last.publish(count: columnChunkCapacity) }
             let chunk = ColumnChunk<Element>()
             chunks.append(chunk)
+            bases.append(chunk.base)
             tail = chunk.base
         }
         (tail.unsafelyUnwrapped + slot).initialize(to: value)  // set whenever slot 0 of a chunk was written
@@ -66,11 +69,11 @@ struct AppendOnlyColumn<Element>: @unchecked Sendable {  // @unchecked: mutated 
     /// Writer only (under the lock): the element at `index`.
     subscript(index: Int) -> Element {
         precondition(index >= 0 && index < count, "column index out of range")
-        return chunks[index >> columnChunkShift].base[index & columnChunkMask]
+        return bases[index >> columnChunkShift][index & columnChunkMask]
     }
 
     /// The first `count` elements as an immutable view. Take it under the project lock.
-    func snapshot() -> ColumnSnapshot<Element> { ColumnSnapshot(chunks: chunks, count: count) }
+    func snapshot() -> ColumnSnapshot<Element> { ColumnSnapshot(chunks: chunks, bases: bases, count: count) }
 
     /// Bytes allocated for the elements (capacity of every chunk).
     var allocatedBytes: Int { chunks.count * columnChunkCapacity * MemoryLayout<Element>.stride }
@@ -84,13 +87,14 @@ struct ColumnSnapshot<Element>: @unchecked Sendable {  // @unchecked: read-only 
     private let bases: [UnsafeMutablePointer<Element>]
     let count: Int
 
-    init(chunks: [ColumnChunk<Element>], count: Int) {
+    /// `bases[i]` must be `chunks[i].base`.
+    init(chunks: [ColumnChunk<Element>], bases: [UnsafeMutablePointer<Element>], count: Int) {
         self.chunks = chunks
-        self.bases = chunks.map(\.base)
+        self.bases = bases
         self.count = count
     }
 
-    init() { self.init(chunks: [], count: 0) }
+    init() { self.init(chunks: [], bases: [], count: 0) }
 
     @inline(__always)
     subscript(index: Int) -> Element {

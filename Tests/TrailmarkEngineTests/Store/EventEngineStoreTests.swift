@@ -54,6 +54,28 @@ struct EventEngineStoreTests {
         #expect(row.event.attribution?.source == "google" && row.event.attribution?.medium == "paid")
     }
 
+    @Test("each row keeps its attribution: many distinct ones, equal ones with separate storage, missing ones")
+    func attributionsPerRow() throws {
+        let engine = EventEngine()
+        var expected: [Attribution] = []
+        for r in 0..<6 {
+            var events: [Event] = []
+            for i in 0..<120 {
+                let k = (i * 7 + r) % 40  // 40 distinct values: more than the recent ones kept
+                // A fresh campaign string per event: equal values, separate storage.
+                let campaign = k % 3 == 0 ? nil : String(repeating: "campaign-", count: 2) + String(k)
+                let stored = Attribution(source: "s\(k % 11)", medium: "m\(k % 4)", campaign: campaign, rule: "utm", confidence: k % 2 == 0 ? .high : .low)
+                let missing = i % 13 == 0
+                events.append(Event(event: "e", anonymousID: "a\(i % 9)", timestamp: Self.t0 + Int64(r * 1000 + i),
+                                    url: missing ? "https://x.io/?utm_source=S\(i)&utm_medium=email" : nil, attribution: missing ? nil : stored))
+                expected.append(missing ? AttributionClassifier.classify(url: events[i].url, referrer: nil) : stored)
+            }
+            engine.ingest(StoredEventBatch(project: "p", events: events), recordSeq: UInt64(r + 1))
+        }
+        let rows = try engine.events(project: "p", EventsQuery(from: 0, to: .max, limit: 1000)).rows
+        #expect(rows.map { $0.event.attribution } == expected)
+    }
+
     @Test("queries see everything acknowledged before they start while ingest runs")
     func concurrentSnapshots() async throws {
         let engine = EventEngine()
