@@ -96,7 +96,7 @@ public actor IngestService {
         // from the system's (74 random bits per id; unique, not secret).
         var idRandom = FastRandom(seed: UInt64.random(in: 0...UInt64.max))
         // Attribution depends only on (url, referrer); a batch from one device repeats them.
-        var attributions: [AttributionInput: Attribution] = [:]
+        var attributions = AttributionCache()
         for i in events.indices {
             events[i].receivedAt = receivedAt
             events[i].timestamp = skew.correct(events[i].timestamp, receivedAt: receivedAt, offset: offset)
@@ -105,23 +105,11 @@ public actor IngestService {
                 generated[i] = true
             }
             fingerprints[i] = EventEngine.fingerprint(eventID: events[i].eventID ?? "")
-            let input = AttributionInput(url: events[i].url, referrer: events[i].referrer)
-            if let known = attributions[input] {
-                events[i].attribution = known
-            } else {
-                let computed = AttributionClassifier.classify(url: input.url, referrer: input.referrer)
-                attributions[input] = computed
-                events[i].attribution = computed
-            }
+            events[i].attribution = attributions.attribution(url: events[i].url, referrer: events[i].referrer)
         }
         let repeats = BatchRepeats.mark(fingerprints, skip: generated)
         let reusable = normalised ? nil : block
         return try await commit(events, fingerprints: fingerprints, generated: generated, repeats: repeats, block: reusable, batchID: batch.batchID, project: project)
-    }
-
-    private struct AttributionInput: Hashable {
-        var url: String?
-        var referrer: String?
     }
 
     /// The isolated part of `track`: decide which events are new, append them, answer.

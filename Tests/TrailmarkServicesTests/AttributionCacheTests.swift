@@ -1,0 +1,31 @@
+import Testing
+import TrailmarkEngine
+import TrailmarkWire
+@testable import TrailmarkServices
+
+/// The per-batch attribution cache answers exactly what the classifier answers.
+@Suite struct AttributionCacheTests {
+    @Test func answersLikeTheClassifierOnRepeatsAndCollisions() {
+        let urls: [String?] = [
+            nil, "https://shop.example/?utm_source=news&utm_medium=email", "https://shop.example/?gclid=1",
+            "https://shop.example/p/1", "https://x.io/?utm_source=caf\u{E9}",
+            "https://x.io/?utm_source=cafe\u{301}",  // canonically equal to the one above, other bytes
+        ] + (0 ..< 200).map { "https://x.io/p/\($0)?utm_source=s\($0 % 7)" }
+        let referrers: [String?] = [nil, "https://www.google.com/", "https://t.co/x", "https://news.example/a"]
+        var cache = AttributionCache()
+        var rng = SplitMix(seed: 4)  // TimeFormatTests.swift
+        for _ in 0 ..< 5000 {
+            let url = urls[Int(rng.next() % UInt64(urls.count))]
+            let referrer = referrers[Int(rng.next() % UInt64(referrers.count))]
+            #expect(cache.attribution(url: url, referrer: referrer) == AttributionClassifier.classify(url: url, referrer: referrer))
+        }
+    }
+
+    @Test func canonicallyEqualURLsKeepTheirOwnBytes() {
+        var cache = AttributionCache()
+        let composed = cache.attribution(url: "https://x.io/?utm_source=caf\u{E9}", referrer: nil)
+        let decomposed = cache.attribution(url: "https://x.io/?utm_source=cafe\u{301}", referrer: nil)
+        #expect(Array(composed.source.utf8) == Array("caf\u{E9}".utf8))
+        #expect(Array(decomposed.source.utf8) == Array("cafe\u{301}".utf8))
+    }
+}
