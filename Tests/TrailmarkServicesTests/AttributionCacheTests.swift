@@ -12,7 +12,7 @@ import TrailmarkWire
             "https://x.io/?utm_source=cafe\u{301}",  // canonically equal to the one above, other bytes
         ] + (0 ..< 200).map { "https://x.io/p/\($0)?utm_source=s\($0 % 7)" }
         let referrers: [String?] = [nil, "https://www.google.com/", "https://t.co/x", "https://news.example/a"]
-        var cache = AttributionCache()
+        var cache = AttributionCache(expected: 4)  // grows: about 200 distinct pairs
         var rng = SplitMix(seed: 4)  // TimeFormatTests.swift
         for _ in 0 ..< 5000 {
             let url = urls[Int(rng.next() % UInt64(urls.count))]
@@ -22,7 +22,7 @@ import TrailmarkWire
     }
 
     @Test func canonicallyEqualURLsKeepTheirOwnBytes() {
-        var cache = AttributionCache()
+        var cache = AttributionCache(expected: 2)
         let composed = cache.attribution(url: "https://x.io/?utm_source=caf\u{E9}", referrer: nil)
         let decomposed = cache.attribution(url: "https://x.io/?utm_source=cafe\u{301}", referrer: nil)
         #expect(Array(composed.source.utf8) == Array("caf\u{E9}".utf8))

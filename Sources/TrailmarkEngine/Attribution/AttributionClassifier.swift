@@ -17,16 +17,16 @@ public enum AttributionClassifier {
     /// Values of `utm_medium` (case-insensitive) that make rule 4 (`utm_paid`) match.
     static let paidMedia: Set<String> = ["cpc", "ppc", "paid", "paidsearch", "paid_social", "paidsocial", "cpm", "display"]
     /// Rule 1's click ids in priority order, with the source each implies.
-    static let clickIDs: [(parameter: String, source: String)] = [
-        ("gclid", "google"), ("gbraid", "google"), ("wbraid", "google"),
-        ("msclkid", "bing"), ("ttclid", "tiktok"), ("li_fat_id", "linkedin"),
+    static let clickIDs: [(parameter: AttributionParameters.Name, source: String)] = [
+        (.gclid, "google"), (.gbraid, "google"), (.wbraid, "google"),
+        (.msclkid, "bing"), (.ttclid, "tiktok"), (.liFatID, "linkedin"),
     ]
 
     /// The attribution of an event with this `url` and `referrer` (either may be nil).
     public static func classify(url: String?, referrer: String?) -> Attribution {
-        let urlParts = url.map(URLParts.init) ?? URLParts(host: "", parameters: [:])
+        let urlParts = url.map(URLParts.init) ?? URLParts(host: "", parameters: AttributionParameters())
         let params = urlParts.parameters
-        let campaign = params["utm_campaign"]
+        let campaign = params[.utmCampaign]
         let referrerHost = referrer.map(URLParts.host(of:)) ?? ""
         let referral = referrerClass(referrerHost: referrerHost, urlHost: urlParts.host)
 
@@ -38,9 +38,9 @@ public enum AttributionClassifier {
         for click in clickIDs where params[click.parameter] != nil {
             return make(click.source, "paid", "click_id", .high)
         }
-        let utmSource = params["utm_source"].map(normaliseSource)
-        let utmMediumRaw = params["utm_medium"]?.lowercased()
-        let hasFbclid = params["fbclid"] != nil
+        let utmSource = params[.utmSource].map(normaliseSource)
+        let utmMediumRaw = params[.utmMedium]?.lowercased()
+        let hasFbclid = params[.fbclid] != nil
         // Rule 2: fbclid arriving through facebook's link shim.
         if hasFbclid && (referrerHost == "l.facebook.com" || referrerHost == "lm.facebook.com") {
             return make("facebook", "paid", "fbclid_facebook_link", .high)

@@ -10,19 +10,12 @@ struct URLParts {
     /// Query parameters: names are case-sensitive and URL-decoded; values are
     /// URL-decoded with `+` as a space. Empty values are absent and the first
     /// occurrence of a repeated name wins (SEMANTICS §6 fine print).
-    var parameters: [String: String]
+    var parameters: AttributionParameters
 
     init(_ text: String) {
         host = URLParts.host(of: text)
         parameters = URLParts.queryParameters(of: text)
     }
-
-    /// The parameter names attribution reads; `queryParameters` keeps only these, so a
-    /// long query string costs no allocations for the others.
-    static let attributionParameters: Set<String> = [
-        "gclid", "gbraid", "wbraid", "msclkid", "ttclid", "li_fat_id",
-        "fbclid", "utm_source", "utm_medium", "utm_campaign",
-    ]
 
     /// The normalised host of `text`: `scheme://[userinfo@]host[:port]/…`, or — without
     /// `://` — everything before the first `/`, `?` or `#`.
@@ -96,14 +89,15 @@ struct URLParts {
     }
 
     /// Parses the query string (after the first `?`, before `#`), keeping the parameters
-    /// in `attributionParameters`.
-    static func queryParameters(of text: String) -> [String: String] {
+    /// attribution reads (`AttributionParameters.Name`): a long query string costs no
+    /// allocations for the others.
+    static func queryParameters(of text: String) -> AttributionParameters {
         var text = text
-        return text.withUTF8 { bytes -> [String: String] in
+        return text.withUTF8 { bytes -> AttributionParameters in
+            var result = AttributionParameters()
             var end = 0
             while end < bytes.count, bytes[end] != hash { end += 1 }
-            guard let q = (0..<end).first(where: { bytes[$0] == question }) else { return [:] }
-            var result: [String: String] = [:]
+            guard let q = (0..<end).first(where: { bytes[$0] == question }) else { return result }
             var pairStart = q + 1
             while pairStart <= end {
                 var pairEnd = pairStart
@@ -123,17 +117,13 @@ struct URLParts {
         }
     }
 
-    private static let attributionParameterBytes: [(bytes: [UInt8], name: String)] =
-        attributionParameters.map { (Array($0.utf8), $0) }
-
     /// The attribution parameter a raw (still encoded) name denotes, or nil. Plain names
     /// are compared as bytes, without allocating; only an encoded one is decoded first.
-    private static func attributionName(_ raw: UnsafeBufferPointer<UInt8>) -> String? {
+    private static func attributionName(_ raw: UnsafeBufferPointer<UInt8>) -> AttributionParameters.Name? {
         if raw.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) {
-            let name = decode(raw)
-            return attributionParameters.contains(name) ? name : nil
+            return AttributionParameters.Name(text: decode(raw))
         }
-        for entry in attributionParameterBytes where entry.bytes.count == raw.count && entry.bytes.elementsEqual(raw) {
+        for entry in AttributionParameters.Name.bytes where entry.utf8.count == raw.count && entry.utf8.elementsEqual(raw) {
             return entry.name
         }
         return nil
@@ -181,7 +171,7 @@ struct URLParts {
 
 extension URLParts {
     /// Parts given directly (no URL).
-    init(host: String, parameters: [String: String]) {
+    init(host: String, parameters: AttributionParameters) {
         self.host = host
         self.parameters = parameters
     }

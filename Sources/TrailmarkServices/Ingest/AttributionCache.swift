@@ -1,13 +1,17 @@
+import Glibc
 import TrailmarkEngine
 import TrailmarkWire
 
 /// Attributions of one batch by `(url, referrer)` (SEMANTICS §6: a pure function of the
 /// two), so events that repeat a pair are classified once.
 ///
-/// A direct-mapped cache of 64 entries indexed by a `WordHash` of the pair's bytes, each hit
-/// confirmed byte for byte: `Dictionary<(String?, String?), _>` cost more (SipHash of both
-/// strings, growth) than it saved on batches whose URLs are all different, and compared
+/// An open-addressing table of the batch's distinct pairs, keyed by a `WordHash` of the
+/// pair's bytes and confirmed byte for byte: `Dictionary<(String?, String?), _>` cost more
+/// (SipHash of both strings, growth) than it saved on batches of distinct URLs, and matched
 /// strings by Unicode canonical equivalence rather than by bytes.
+///
+/// Invariants: `slots.count` is a power of two at least twice `entries.count`; a slot is
+/// -1 (empty) or an index into `entries`.
 struct AttributionCache {
     private struct Entry {
         var key: UInt64
@@ -16,18 +20,43 @@ struct AttributionCache {
         var attribution: Attribution
     }
 
-    private var entries = [Entry?](repeating: nil, count: 64)
+    private var slots: [Int32]
+    private var entries: [Entry] = []
+
+    /// A cache sized for about `expected` distinct pairs (it grows beyond).
+    init(expected: Int) {
+        var capacity = 16
+        while capacity < expected * 2 { capacity <<= 1 }
+        slots = [Int32](repeating: -1, count: capacity)
+    }
 
     /// The attribution of `(url, referrer)`, classified on a miss.
     mutating func attribution(url: String?, referrer: String?) -> Attribution {
         let key = Self.hash(url) ^ (Self.hash(referrer) &* 0x9E37_79B9_7F4A_7C15)
-        let slot = Int(truncatingIfNeeded: key >> 58)
-        if let entry = entries[slot], entry.key == key, Self.sameBytes(entry.url, url), Self.sameBytes(entry.referrer, referrer) {
-            return entry.attribution
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: key) & mask
+        while slots[i] >= 0 {
+            let k = Int(slots[i])
+            if entries[k].key == key, Self.sameBytes(entries[k].url, url), Self.sameBytes(entries[k].referrer, referrer) {
+                return entries[k].attribution
+            }
+            i = (i + 1) & mask
         }
         let computed = AttributionClassifier.classify(url: url, referrer: referrer)
-        entries[slot] = Entry(key: key, url: url, referrer: referrer, attribution: computed)
+        slots[i] = Int32(entries.count)
+        entries.append(Entry(key: key, url: url, referrer: referrer, attribution: computed))
+        if entries.count * 2 > slots.count { grow() }
         return computed
+    }
+
+    private mutating func grow() {
+        slots = [Int32](repeating: -1, count: slots.count * 2)
+        let mask = slots.count - 1
+        for (k, entry) in entries.enumerated() {
+            var i = Int(truncatingIfNeeded: entry.key) & mask
+            while slots[i] >= 0 { i = (i + 1) & mask }
+            slots[i] = Int32(k)
+        }
     }
 
     private static func hash(_ s: String?) -> UInt64 {
@@ -39,7 +68,12 @@ struct AttributionCache {
     private static func sameBytes(_ a: String?, _ b: String?) -> Bool {
         switch (a, b) {
         case (nil, nil): return true
-        case (let a?, let b?): return a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
+        case (var a?, var b?):
+            return a.withUTF8 { x in
+                b.withUTF8 { y in
+                    x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)  // `!`: non-empty buffers
+                }
+            }
         default: return false
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TrailmarkWire
 @testable import TrailmarkEngine
@@ -216,6 +217,19 @@ struct AttributionClassifierTests {
         #expect(URLParts.host(of: "http://[::1]:80/") == "[::1]")
         #expect(URLParts.host(of: "") == "")
         #expect(URLParts.host(of: "/only/a/path?x=1") == "")
+    }
+
+    @Test("every attribution parameter is parsed into its own slot, plain or percent-encoded")
+    func parameterSlots() {
+        for name in AttributionParameters.Name.allCases {
+            let plain = URLParts.queryParameters(of: "https://x.io/?a=1&\(name.text)=v-\(name.rawValue)&\(name.text)=later")
+            let encoded = URLParts.queryParameters(of: "https://x.io/?\(name.text.replacingOccurrences(of: "_", with: "%5F"))=e+\(name.rawValue)")
+            for other in AttributionParameters.Name.allCases {
+                #expect(plain[other] == (other == name ? "v-\(name.rawValue)" : nil), "\(name.text) → \(other.text)")
+                #expect(encoded[other] == (other == name ? "e \(name.rawValue)" : nil), "\(name.text) → \(other.text)")
+            }
+        }
+        #expect(URLParts.queryParameters(of: "https://x.io/?utm_source=&utm_source=x&UTM_SOURCE=y")[.utmSource] == "x")
     }
 
     @Test("a server-side event with neither url nor referrer is direct/direct")
