@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TrailmarkWire
 @testable import TrailmarkServices
@@ -99,5 +100,22 @@ import TrailmarkWire
         #expect(a.count == 36 && Array(a)[14] == "7")
         #expect("89ab".contains(Array(a)[19]))
         #expect(a < b)
+        // Byte for byte what a plain formatter gives for the same bits.
+        let stamps: [UInt64] = [0, 1, 1_700_000_000_123, (1 << 48) - 1]
+        for ms in stamps {
+            var left = SplitMix(seed: ms), right = SplitMix(seed: ms)
+            let id = UUIDv7.make(milliseconds: ms, using: &left)
+            let r1: UInt64 = right.next()
+            let r2: UInt64 = right.next()
+            var hex = String(ms, radix: 16)
+            hex = String(repeating: "0", count: 12 - hex.count) + hex
+            let random = (6..<16).map { i -> UInt8 in UInt8(truncatingIfNeeded: (i < 14 ? r1 : r2) >> (8 * UInt64(i % 8))) }
+            var tail = random
+            tail[0] = 0x70 | (tail[0] & 0x0F)
+            tail[2] = 0x80 | (tail[2] & 0x3F)
+            let all = hex + tail.map { String(format: "%02x", $0) }.joined()
+            let dashed = [all.prefix(8), all.dropFirst(8).prefix(4), all.dropFirst(12).prefix(4), all.dropFirst(16).prefix(4), all.dropFirst(20)].joined(separator: "-")
+            #expect(id == dashed, "ms \(ms)")
+        }
     }
 }

@@ -2,7 +2,7 @@
 /// sort by creation time. Used for server-assigned `event_id`s.
 public enum UUIDv7 {
     public static func make<G: RandomNumberGenerator>(milliseconds: UInt64, using rng: inout G) -> String {
-        var bytes = [UInt8](repeating: 0, count: 16)
+        var bytes = InlineArray<16, UInt8>(repeating: 0)
         for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: milliseconds >> (40 - 8 * UInt64(i))) }
         let r1 = rng.next()
         let r2 = rng.next()
@@ -20,17 +20,25 @@ public enum UUIDv7 {
         return make(milliseconds: milliseconds, using: &rng)
     }
 
-    static func format(_ bytes: [UInt8]) -> String {
-        let hex = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(36)
-        for (i, b) in bytes.enumerated() {
-            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
-            out.append(hex[Int(b >> 4)])
-            out.append(hex[Int(b & 0xF)])
+    /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, lower-case hex, written straight into the
+    /// string's storage (ingest makes one per event without an id).
+    static func format(_ bytes: InlineArray<16, UInt8>) -> String {
+        String(unsafeUninitializedCapacity: 36) { out in
+            var j = 0
+            for i in 0..<16 {
+                if i == 4 || i == 6 || i == 8 || i == 10 {
+                    out[j] = UInt8(ascii: "-")
+                    j += 1
+                }
+                out[j] = hexDigit(bytes[i] >> 4)
+                out[j + 1] = hexDigit(bytes[i] & 0xF)
+                j += 2
+            }
+            return j
         }
-        return String(decoding: out, as: UTF8.self)
     }
+
+    private static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? UInt8(ascii: "0") + v : UInt8(ascii: "a") + v - 10 }
 }
 
 /// SplitMix64 (Steele, Lea, Flood 2014): a fast generator for the random bits of
