@@ -66,6 +66,21 @@ import TrailmarkWire
         #expect(handoff.offer(batches[2], payload: payloads[2]) != nil)
     }
 
+    @Test func boundsTheBytesHeldAndEmptiesWhenTheTailerStops() {
+        let batches = (0 ..< 3).map { Self.batch(50, tag: "d\($0)") }
+        let payloads = batches.map { $0.encoded() }
+        let handoff = BatchHandoff(capacity: 100, bytesMax: payloads[0].count + payloads[1].count)
+        #expect(handoff.offer(batches[0], payload: payloads[0]) != nil)
+        #expect(handoff.offer(batches[1], payload: payloads[1]) != nil)
+        #expect(handoff.offer(batches[2], payload: payloads[2]) == nil)  // over the byte budget
+        #expect(handoff.bytes == payloads[0].count + payloads[1].count)
+        #expect(payloads[1].withUnsafeBytes { handoff.take($0) } == batches[1])
+        #expect(handoff.bytes == payloads[0].count)
+        handoff.removeAll()
+        #expect(handoff.count == 0 && handoff.bytes == 0)
+        #expect(payloads[0].withUnsafeBytes { handoff.take($0) } == nil)
+    }
+
     @Test func theTailerConsumesEveryBatchIngestOffers() async throws {
         let h = try await GatewayTests.Harness().ready()
         for b in 0 ..< 20 {
@@ -75,7 +90,7 @@ import TrailmarkWire
         }
         let (_, stats) = await h.send("GET", "/v1/stats?metric=count", key: h.rk)
         #expect(stats["rows"] == [["value": 1000]])
-        #expect(h.hub.handoff.count == 0)
+        #expect(h.hub.handoff.count == 0 && h.hub.handoff.bytes == 0)
         await h.close()
     }
 }

@@ -14,9 +14,11 @@ import TrailmarkWire
 ///
 /// Lifetime: ingest offers a batch *before* appending it (so the tailer can never read the
 /// record before the entry exists) and withdraws it when the append fails; the tailer
-/// takes it when it reaches the record. At most `capacity` entries are held; when full,
-/// `offer` declines and the tailer decodes as before. Payload arrays are shared with the
-/// append, not copied.
+/// takes it when it reaches the record. At most `capacity` entries and `bytesMax` payload
+/// bytes are held (an entry lives until the tailer reaches its record, which may lag the
+/// acknowledgement); when full, `offer` declines and the tailer decodes as before. The
+/// tailer empties the handoff when it stops. Payload arrays are shared with the append,
+/// not copied.
 final class BatchHandoff: Sendable {
     struct Key: Hashable {
         let length: Int
@@ -28,12 +30,20 @@ final class BatchHandoff: Sendable {
         let batch: StoredEventBatch
     }
 
-    private let entries = Mutex<[Key: [Entry]]>([:])
+    private struct Table {
+        var byKey: [Key: [Entry]] = [:]
+        var bytes = 0
+    }
+
+    private let entries = Mutex(Table())
     private let held = Atomic<Int>(0)
     let capacity: Int
+    /// Payload bytes held at most (the decoded batches take a few times more).
+    let bytesMax: Int
 
-    init(capacity: Int = 256) {
+    init(capacity: Int = 256, bytesMax: Int = 64 << 20) {
         self.capacity = capacity
+        self.bytesMax = bytesMax
     }
 
     /// The number of batches held now.
@@ -49,8 +59,9 @@ final class BatchHandoff: Sendable {
     func offer(_ batch: StoredEventBatch, payload: [UInt8]) -> Key? {
         let key = payload.withUnsafeBytes { Self.key($0) }
         let accepted = entries.withLock { table -> Bool in
-            guard held.load(ordering: .relaxed) < capacity else { return false }
-            table[key, default: []].append(Entry(payload: payload, batch: batch))
+            guard held.load(ordering: .relaxed) < capacity, table.bytes + payload.count <= bytesMax else { return false }
+            table.byKey[key, default: []].append(Entry(payload: payload, batch: batch))
+            table.bytes += payload.count
             held.add(1, ordering: .relaxed)
             return true
         }
@@ -60,12 +71,12 @@ final class BatchHandoff: Sendable {
     /// Removes an offered batch whose append failed (it will never be read).
     func withdraw(_ key: Key, payload: [UInt8]) {
         entries.withLock { table in
-            guard var list = table.removeValue(forKey: key) else { return }
+            guard var list = table.byKey.removeValue(forKey: key) else { return }
             if let i = list.firstIndex(where: { $0.payload == payload }) {
-                list.remove(at: i)
+                table.bytes -= list.remove(at: i).payload.count
                 held.add(-1, ordering: .relaxed)
             }
-            if !list.isEmpty { table[key] = list }
+            if !list.isEmpty { table.byKey[key] = list }
         }
     }
 
@@ -74,15 +85,28 @@ final class BatchHandoff: Sendable {
         guard held.load(ordering: .relaxed) > 0 else { return nil }
         let key = Self.key(payload)
         return entries.withLock { table -> StoredEventBatch? in
-            guard var list = table.removeValue(forKey: key) else { return nil }
-            defer { if !list.isEmpty { table[key] = list } }
+            guard var list = table.byKey.removeValue(forKey: key) else { return nil }
+            defer { if !list.isEmpty { table.byKey[key] = list } }
             guard let i = list.firstIndex(where: { entry in
                 entry.payload.withUnsafeBytes { Self.bytesEqual($0, payload) }
             }) else { return nil }
             held.add(-1, ordering: .relaxed)
-            return list.remove(at: i).batch
+            let entry = list.remove(at: i)
+            table.bytes -= entry.payload.count
+            return entry.batch
         }
     }
+
+    /// Drops every entry (the tailer has stopped: nothing will take them).
+    func removeAll() {
+        entries.withLock { table in
+            table = Table()
+            held.store(0, ordering: .relaxed)
+        }
+    }
+
+    /// Payload bytes held now.
+    var bytes: Int { entries.withLock { $0.bytes } }
 
     /// Whether two buffers hold the same bytes (`memcmp`; both live for the call).
     private static func bytesEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {

@@ -48,6 +48,7 @@ final class LogTailer: Sendable {
         } catch {
             logger.critical("log tailer stopped: \(error)")
         }
+        handoff.removeAll()
         progress.close()
     }
 

@@ -7,7 +7,8 @@ import DequeModule
 ///
 /// Each id has one entry for its whole life: inserted when a batch claims it, switched to
 /// `written` when the append succeeds (removed when it fails), removed once the tailer's
-/// indexed end passes the record. Removal walks a FIFO of written appends in seq order,
+/// indexed end passes the record. Removal walks a FIFO of written appends in completion order (a later
+/// seq ahead of an earlier one only delays pruning, never makes it early),
 /// so the cost per event is one insert, one update and one removal, whatever the lag.
 struct UnindexedIDs<Append: AnyObject> {
     enum Holder {

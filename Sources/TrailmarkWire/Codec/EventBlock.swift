@@ -7,6 +7,9 @@ struct EventBlockLayout: Sendable {
     var count: Int
     /// Entries in the block's dictionary.
     var dictionaryEntries: Int
+    /// Whether every dictionary entry is referenced by some decoded column (canonical
+    /// encoders never write an unreferenced one).
+    var allEntriesReferenced: Bool
 }
 
 /// A client's encoded event block kept beside its decoded events, sharing the message's

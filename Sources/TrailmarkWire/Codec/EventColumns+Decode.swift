@@ -10,6 +10,10 @@ struct EventColumnsDecoder {
     private let limits: WireLimits
     private var strings: [String] = []
     private var lengths: [Int] = []
+    /// One bit per dictionary entry, set when an event references it (for
+    /// `EventBlockLayout.allEntriesReferenced`).
+    private var referenced: [UInt64] = []
+    private var referencedCount = 0
 
     /// Decodes the block's fields from `r`. `countMax` bounds the event count; with
     /// `wantUsers` the stitched-user column (query rows) is read. Error paths start at the
@@ -52,7 +56,10 @@ struct EventColumnsDecoder {
         }
         try decoder.decodeDictionary(r.subReader(slots[F.dictionary] ?? 0 ..< 0))
         let (events, users) = try decoder.decodeEvents(n, slots, r, wantUsers: wantUsers)
-        return (events, users, EventBlockLayout(columns: slots, count: n, dictionaryEntries: decoder.strings.count))
+        let layout = EventBlockLayout(
+            columns: slots, count: n, dictionaryEntries: decoder.strings.count,
+            allEntriesReferenced: decoder.referencedCount == decoder.strings.count)
+        return (events, users, layout)
     }
 
     private init(limits: WireLimits) {
@@ -75,6 +82,7 @@ struct EventColumnsDecoder {
         }
         strings.reserveCapacity(entries)
         lengths.reserveCapacity(entries)
+        referenced = [UInt64](repeating: 0, count: (entries + 63) / 64)
         c = reader
         for k in 0 ..< entries {
             do {
@@ -94,13 +102,18 @@ struct EventColumnsDecoder {
 
     /// Dictionary entry `k`, at most `maxBytes` long.
     @inline(__always)
-    private func entry(_ k: UInt64, _ i: Int, _ field: StaticString, _ maxBytes: Int) throws(WireError) -> String {
+    private mutating func entry(_ k: UInt64, _ i: Int, _ field: StaticString, _ maxBytes: Int) throws(WireError) -> String {
         guard k < UInt64(strings.count) else {
             throw fail(WireError(.invalidValue, field: "", "dictionary index \(k) out of range (\(strings.count) entries)"), i, field)
         }
         let index = Int(k)
         guard lengths[index] <= maxBytes else {
             throw fail(WireError(.limitExceeded, field: "", "\(lengths[index]) bytes exceed the maximum of \(maxBytes)"), i, field)
+        }
+        let bit: UInt64 = 1 << UInt64(index & 63)
+        if referenced[index >> 6] & bit == 0 {
+            referenced[index >> 6] |= bit
+            referencedCount += 1
         }
         return strings[index]
     }
@@ -111,18 +124,18 @@ struct EventColumnsDecoder {
     }
 
     @inline(__always)
-    private func ref(_ c: inout WireReader, _ i: Int, _ field: StaticString, _ maxBytes: Int) throws(WireError) -> String {
+    private mutating func ref(_ c: inout WireReader, _ i: Int, _ field: StaticString, _ maxBytes: Int) throws(WireError) -> String {
         try entry(try varint(&c, i, field), i, field, maxBytes)
     }
 
     @inline(__always)
-    private func nullableRef(_ c: inout WireReader, _ present: Bool, _ i: Int, _ field: StaticString, _ maxBytes: Int) throws(WireError) -> String? {
+    private mutating func nullableRef(_ c: inout WireReader, _ present: Bool, _ i: Int, _ field: StaticString, _ maxBytes: Int) throws(WireError) -> String? {
         guard present else { return nil }
         let k = try varint(&c, i, field)
         return k == 0 ? nil : try entry(k - 1, i, field, maxBytes)
     }
 
-    private func decodeEvents(_ n: Int, _ slots: [Range<Int>?], _ r: WireReader, wantUsers: Bool) throws(WireError) -> (events: [Event], users: [String?]) {
+    private mutating func decodeEvents(_ n: Int, _ slots: [Range<Int>?], _ r: WireReader, wantUsers: Bool) throws(WireError) -> (events: [Event], users: [String?]) {
         func cursor(_ field: Int) -> WireReader { r.subReader(slots[field] ?? 0 ..< 0) }
         var cName = cursor(F.name), cAnon = cursor(F.anonymousID), cUserID = cursor(F.userID)
         var cSession = cursor(F.sessionID), cEventID = cursor(F.eventID), cURL = cursor(F.url)
@@ -207,7 +220,7 @@ struct EventColumnsDecoder {
         return (events, users)
     }
 
-    private func properties(
+    private mutating func properties(
         _ k: Int, _ cKey: inout WireReader, _ cValue: inout WireReader, _ keys: inout PropertyKeyChecker, _ i: Int
     ) throws(WireError) -> Properties {
         var entries: [Property] = []

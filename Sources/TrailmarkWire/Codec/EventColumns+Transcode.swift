@@ -7,16 +7,24 @@ extension StoredEventBatch {
     /// `name`, `anonymous_id`, `user_id`, `session_id`, `url`, `path`, `referrer` and the
     /// property columns. Written from `events`: `timestamp` (skew-corrected), `event_id`
     /// (the client's references, new entries for ids the server generated), `received_at`,
-    /// the attribution columns and `seq`. Any other column the client sent is dropped.
+    /// the attribution columns and `seq`.
     ///
     /// The result is a valid, non-canonical block (WIRE.md § 6.2: readers rely on neither
-    /// the order nor the uniqueness of entries; unreferenced client entries are kept).
+    /// the order nor the uniqueness of entries).
+    ///
+    /// Used only for a block a canonical encoder could have written: every dictionary entry
+    /// referenced (so no client bytes are stored that no event holds: they would survive a
+    /// forget and inflate the log) and none of the server's columns (`received_at` … `user`,
+    /// fields 16–25) present. Returns nil otherwise, or when the counts differ; the caller
+    /// then encodes canonically.
     ///
     /// Precondition (the caller's): `events` are `block`'s decoded events in order, none
     /// dropped, with the copied fields unchanged. Then decoding the result gives exactly
-    /// `self` (`TranscodeTests`). Returns nil when the counts differ.
+    /// `self` (`TranscodeTests`).
     public func encoded(reusing block: EventBlock) -> [UInt8]? {
-        guard block.count == events.count, !events.isEmpty,
+        typealias F = EventColumns.Field
+        guard block.count == events.count, !events.isEmpty, block.layout.allEntriesReferenced,
+              !block.layout.columns[F.receivedAt...F.user].contains(where: { $0 != nil }),
               let body = block.storage.withUnsafeBytes({ EventBlockTranscoder(block.layout, $0).transcode(events) })
         else { return nil }
         var w = WireWriter(capacity: body.count + project.utf8.count + 16)

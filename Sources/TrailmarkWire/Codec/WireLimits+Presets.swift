@@ -11,6 +11,10 @@ extension WireLimits {
         limits.messageBytesMax = Int(UInt32.max)
         limits.batchEventsMax = (1 << 20) - 1
         limits.batchIdentifiesMax = (1 << 20) - 1
+        // A stored block's dictionary holds the client's entries plus the server's
+        // (generated ids, attribution strings), so it may exceed what ingest accepted:
+        // only the record's size bounds it (each entry takes at least one byte).
+        limits.dictionaryEntriesMax = Int(UInt32.max)
         return limits
     }()
 }

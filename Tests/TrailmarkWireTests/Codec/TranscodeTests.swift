@@ -20,10 +20,14 @@ import Testing
         }
     }
 
-    /// Fields validation would normalise (empty optionals) are made non-empty or absent,
-    /// as the caller's precondition requires.
+    /// A client's event: fields validation would normalise (empty optionals) are absent,
+    /// as the caller's precondition requires, and no server fields are sent (a block with
+    /// server columns is never reused; `unreferencedEntriesOrServerColumns…` covers it).
     static func withoutEmptyOptionals(_ e: Event) -> Event {
         var e = e
+        e.receivedAt = nil
+        e.attribution = nil
+        e.seq = nil
         func fix(_ s: inout String?) { if s?.isEmpty == true { s = nil } }
         fix(&e.sessionID)
         fix(&e.eventID)
@@ -49,34 +53,64 @@ import Testing
         }
     }
 
-    @Test func clientSentServerColumnsAndUnusedEntriesDoNotSurvive() throws {
-        // A hand-made block: two events, an unreferenced entry, and client-sent received_at,
-        // source and seq columns, which the stored block must not carry over.
+    @Test func aHandMadeBlockIsReusedWhenACanonicalEncoderCouldHaveWrittenIt() throws {
+        // Entries in another order than canonical, one of them shared by two columns.
         let wire = Craft.batch(
-            dictionary: ["view", "a1", "unused", "evil-source", "id-1"], count: 2,
-            columns: [(EventColumns.Field.name, Craft.varints([0, 0])),
+            dictionary: ["id-1", "a1", "view"], count: 2,
+            columns: [(EventColumns.Field.name, Craft.varints([2, 2])),
                       (EventColumns.Field.anonymousID, Craft.varints([1, 1])),
-                      (EventColumns.Field.eventID, Craft.varints([5, 0])),
-                      (EventColumns.Field.receivedAt, Craft.varints([2, 2])),
-                      (EventColumns.Field.source, Craft.varints([4, 4])),
-                      (EventColumns.Field.medium, Craft.varints([3, 3])),
-                      (EventColumns.Field.sourceRule, Craft.varints([3, 3])),
-                      (EventColumns.Field.sourceConfidence, Craft.varints([0, 0])),
-                      (EventColumns.Field.seq, Craft.varints([8, 8]))])
+                      (EventColumns.Field.sessionID, Craft.varints([2, 0])),
+                      (EventColumns.Field.eventID, Craft.varints([1, 0]))])
         let (batch, block) = try EventBatch.decodingKeepingBlock(wire)
-        #expect(batch.events.count == 2 && batch.events[0].eventID == "id-1" && batch.events[1].eventID == nil)
         var events = batch.events
-        for i in events.indices {
-            events[i].receivedAt = nil
-            events[i].attribution = nil
-            events[i].seq = nil
-        }
         events[1].eventID = "generated"
         events[0].receivedAt = 77
+        events[1].attribution = Attribution(source: "view", medium: "m", campaign: nil, rule: "utm", confidence: .low)
         let expected = StoredEventBatch(project: "p", events: events)
         let kept = try #require(block)
         let payload = try #require(expected.encoded(reusing: kept))
         #expect(try StoredEventBatch(decoding: payload, limits: .logRecords) == expected)
+    }
+
+    @Test func unreferencedEntriesOrServerColumnsMeanTheCanonicalEncoder() throws {
+        let columns = [(EventColumns.Field.name, Craft.varints([0])), (EventColumns.Field.anonymousID, Craft.varints([1]))]
+        // An entry no event references: storing it would keep bytes no event holds.
+        let unused = Craft.batch(dictionary: ["view", "a1", "someone@example.com"], count: 1, columns: columns)
+        // A server column the client has no business sending.
+        let serverColumn = Craft.batch(dictionary: ["view", "a1"], count: 1, columns: columns + [(EventColumns.Field.receivedAt, Craft.varints([2]))])
+        let clean = Craft.batch(dictionary: ["view", "a1"], count: 1, columns: columns)
+        for (wire, reusable) in [(unused, false), (serverColumn, false), (clean, true)] {
+            let (batch, block) = try EventBatch.decodingKeepingBlock(wire)
+            var events = batch.events
+            events[0].receivedAt = nil
+            let stored = StoredEventBatch(project: "p", events: events)
+            let kept = try #require(block)
+            #expect((stored.encoded(reusing: kept) != nil) == reusable)
+        }
+    }
+
+    @Test func logRecordsAcceptMoreDictionaryEntriesThanClientsMaySend() throws {
+        // A stored block holds the client's entries plus the server's, so replay must not
+        // apply the client limit (a client block at the limit would make its record unreadable).
+        let entries = WireLimits.default.dictionaryEntriesMax + 5
+        var dictionary = WireWriter(capacity: entries + 16)
+        for s in ["view", "a1"] {
+            dictionary.appendVarint(UInt64(s.utf8.count))
+            dictionary.appendBytes(Array(s.utf8))
+        }
+        for _ in 2 ..< entries { dictionary.appendVarint(0) }
+        let record = Craft.message { w in
+            w.writeString(1, "p")
+            w.writeMessage(2) { w in
+                w.writeBytes(EventColumns.Field.dictionary, dictionary.bytes)
+                w.writeUInt64(EventColumns.Field.count, 1)
+                w.writeBytes(EventColumns.Field.name, Craft.varints([0]))
+                w.writeBytes(EventColumns.Field.anonymousID, Craft.varints([1]))
+            }
+        }
+        #expect(throws: WireError.self) { try StoredEventBatch(decoding: record) }
+        let decoded = try StoredEventBatch(decoding: record, limits: .logRecords)
+        #expect(decoded.events.map(\.event) == ["view"])
     }
 
     @Test func refusesEventsThatAreNotTheBlocks() throws {
