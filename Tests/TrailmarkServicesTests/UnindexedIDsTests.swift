@@ -19,18 +19,18 @@ import Testing
         var t = UnindexedIDs<Append>()
         let a = Append()
         t.claim([1, 2, 3], for: a, in: "p")
-        #expect(isWriting(t.holder(of: 2, in: "p"), a))
-        #expect(t.holder(of: 2, in: "other") == nil)
+        #expect(isWriting(t.holders(of: "p")?[2], a))
+        #expect(t.holders(of: "other")?[2] == nil)
         #expect(t.count == 3)
         t.settle(a, ids: [1, 2, 3], in: "p", seq: 7)
-        #expect(writtenSeq(t.holder(of: 1, in: "p")) == 7)
+        #expect(writtenSeq(t.holders(of: "p")?[1]) == 7)
         t.settle(a, ids: [1, 2, 3], in: "p", seq: 7)  // a waiter settles again: no change
         t.prune(indexedEnd: 7)  // record 7 not indexed yet
-        #expect(writtenSeq(t.holder(of: 3, in: "p")) == 7)
+        #expect(writtenSeq(t.holders(of: "p")?[3]) == 7)
         t.prune(indexedEnd: 8)
-        #expect(t.holder(of: 3, in: "p") == nil)
+        #expect(t.holders(of: "p")?[3] == nil)
         #expect(t.count == 0)
-        #expect(t.isEmpty(project: "p"))
+        #expect(t.holders(of: "p") == nil)
     }
 
     @Test func failedAppendFreesItsIds() {
@@ -38,13 +38,13 @@ import Testing
         let a = Append()
         t.claim([10, 11], for: a, in: "p")
         t.settle(a, ids: [10, 11], in: "p", seq: nil)
-        #expect(t.holder(of: 10, in: "p") == nil)
+        #expect(t.holders(of: "p")?[10] == nil)
         #expect(t.count == 0)
         // A retry may claim them again and succeed.
         let b = Append()
         t.claim([10], for: b, in: "p")
         t.settle(b, ids: [10], in: "p", seq: 3)
-        #expect(writtenSeq(t.holder(of: 10, in: "p")) == 3)
+        #expect(writtenSeq(t.holders(of: "p")?[10]) == 3)
     }
 
     @Test func outOfOrderCompletionsKeepUnindexedIds() {
@@ -55,10 +55,10 @@ import Testing
         t.settle(late, ids: [2], in: "q", seq: 9)  // completes first, higher seq
         t.settle(early, ids: [1], in: "p", seq: 4)
         t.prune(indexedEnd: 5)  // seq 4 indexed, 9 not: nothing may be dropped too early
-        #expect(writtenSeq(t.holder(of: 2, in: "q")) == 9)
+        #expect(writtenSeq(t.holders(of: "q")?[2]) == 9)
         t.prune(indexedEnd: 10)
-        #expect(t.holder(of: 1, in: "p") == nil)
-        #expect(t.holder(of: 2, in: "q") == nil)
+        #expect(t.holders(of: "p")?[1] == nil)
+        #expect(t.holders(of: "q")?[2] == nil)
         #expect(t.count == 0)
     }
 
@@ -70,11 +70,11 @@ import Testing
         t.claim([5, 6], for: a, in: "p")
         t.claim([5], for: b, in: "p")
         t.settle(a, ids: [5, 6], in: "p", seq: 1)
-        #expect(isWriting(t.holder(of: 5, in: "p"), b))
-        #expect(writtenSeq(t.holder(of: 6, in: "p")) == 1)
+        #expect(isWriting(t.holders(of: "p")?[5], b))
+        #expect(writtenSeq(t.holders(of: "p")?[6]) == 1)
         t.settle(b, ids: [5], in: "p", seq: 2)
         t.prune(indexedEnd: 3)
         #expect(t.count == 0)
-        #expect(t.isEmpty(project: "p"))
+        #expect(t.holders(of: "p") == nil)
     }
 }

@@ -1,4 +1,3 @@
-import Glibc
 import Synchronization
 import TrailmarkWire
 
@@ -88,7 +87,7 @@ final class BatchHandoff: Sendable {
             guard var list = table.byKey.removeValue(forKey: key) else { return nil }
             defer { if !list.isEmpty { table.byKey[key] = list } }
             guard let i = list.firstIndex(where: { entry in
-                entry.payload.withUnsafeBytes { Self.bytesEqual($0, payload) }
+                entry.payload.withUnsafeBytes { ByteEquality.equal($0, payload) }
             }) else { return nil }
             held.add(-1, ordering: .relaxed)
             let entry = list.remove(at: i)
@@ -107,11 +106,4 @@ final class BatchHandoff: Sendable {
 
     /// Payload bytes held now.
     var bytes: Int { entries.withLock { $0.bytes } }
-
-    /// Whether two buffers hold the same bytes (`memcmp`; both live for the call).
-    private static func bytesEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        guard a.count == b.count else { return false }
-        guard let pa = a.baseAddress, let pb = b.baseAddress else { return a.count == 0 }
-        return memcmp(pa, pb, a.count) == 0
-    }
 }

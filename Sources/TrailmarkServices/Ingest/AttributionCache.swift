@@ -1,4 +1,3 @@
-import Glibc
 import TrailmarkEngine
 import TrailmarkWire
 
@@ -68,12 +67,7 @@ struct AttributionCache {
     private static func sameBytes(_ a: String?, _ b: String?) -> Bool {
         switch (a, b) {
         case (nil, nil): return true
-        case (var a?, var b?):
-            return a.withUTF8 { x in
-                b.withUTF8 { y in
-                    x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)  // `!`: non-empty buffers
-                }
-            }
+        case (let a?, let b?): return ByteEquality.equal(a, b)
         default: return false
         }
     }

@@ -9,7 +9,8 @@ import TrailmarkWire
 /// only once the log has made them durable (API.md § Durability).
 ///
 /// Owns: the ids of batches still on their way to disk and of records the engine may not
-/// have indexed yet (`UnindexedIDs`). Everything older is the engine's (`EventEngine.areDuplicates`), fed by the log tailer. The actor serialises the
+/// have indexed yet (`UnindexedIDs`). Everything older is the engine's
+/// (`EventEngine.areDuplicates`), fed by the log tailer. The actor serialises the
 /// duplicate decision; while a batch waits for group commit other batches proceed, so
 /// concurrent requests share one `fdatasync`.
 ///

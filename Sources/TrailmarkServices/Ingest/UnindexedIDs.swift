@@ -7,8 +7,8 @@ import DequeModule
 ///
 /// Each id has one entry for its whole life: inserted when a batch claims it, switched to
 /// `written` when the append succeeds (removed when it fails), removed once the tailer's
-/// indexed end passes the record. Removal walks a FIFO of written appends in completion order (a later
-/// seq ahead of an earlier one only delays pruning, never makes it early),
+/// indexed end passes the record. Removal walks a FIFO of written appends in completion
+/// order (a later seq ahead of an earlier one only delays pruning, never makes it early),
 /// so the cost per event is one insert, one update and one removal, whatever the lag.
 struct UnindexedIDs<Append: AnyObject> {
     enum Holder {
@@ -28,12 +28,7 @@ struct UnindexedIDs<Append: AnyObject> {
     /// Successful appends in completion order, until the engine has indexed them.
     private var written: Deque<(seq: UInt64, project: String, ids: [UInt64])> = []
     /// Ids held, over all projects.
-    private(set) var count = 0
-
-    /// The holder of `fingerprint` in `project`, if any.
-    func holder(of fingerprint: UInt64, in project: String) -> Holder? {
-        table[project]?[fingerprint]
-    }
+    var count: Int { table.values.reduce(0) { $0 + $1.count } }
 
     /// The holders of `project`'s ids (a copy-on-write share, for one batch's lookups
     /// without hashing the project name per event); nil when it holds none.
@@ -44,16 +39,13 @@ struct UnindexedIDs<Append: AnyObject> {
     /// The unfinished append a `.writing` holder names.
     func append(_ id: ObjectIdentifier) -> Append? { writing[id] }
 
-    /// Whether any id of `project` is held.
-    func isEmpty(project: String) -> Bool { table[project]?.isEmpty ?? true }
-
     /// Claims `ids` for `append`.
     mutating func claim(_ ids: [UInt64], for append: Append, in project: String) {
         let identity = ObjectIdentifier(append)
         writing[identity] = append
         var projectTable = table.removeValue(forKey: project) ?? FingerprintTable()
         projectTable.reserveCapacity(projectTable.count + ids.count)
-        for id in ids where projectTable.updateValue(.writing(identity), forKey: id) == nil { count += 1 }
+        for id in ids { projectTable[id] = .writing(identity) }
         table[project] = projectTable
     }
 
@@ -70,7 +62,6 @@ struct UnindexedIDs<Append: AnyObject> {
                 projectTable[id] = .written(seq: seq)
             } else {
                 projectTable[id] = nil
-                count -= 1
             }
         }
         if !projectTable.isEmpty { table[project] = projectTable }
@@ -83,10 +74,7 @@ struct UnindexedIDs<Append: AnyObject> {
             written.removeFirst()
             guard var projectTable = table.removeValue(forKey: oldest.project) else { continue }
             for id in oldest.ids {
-                if case .written(let seq)? = projectTable[id], seq == oldest.seq {
-                    projectTable[id] = nil
-                    count -= 1
-                }
+                if case .written(let seq)? = projectTable[id], seq == oldest.seq { projectTable[id] = nil }
             }
             if !projectTable.isEmpty { table[oldest.project] = projectTable }
         }

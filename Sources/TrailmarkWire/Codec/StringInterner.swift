@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The encoder's string dictionary for an event block (`Proto/WIRE.md` § 6.2): assigns each
 /// distinct string the next index on first use and appends it to the dictionary bytes.
 ///
@@ -67,10 +61,9 @@ struct StringInterner {
     }
 
     private func equals(entry k: Int, _ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let other = utf8.baseAddress, utf8.count > 0 else { return true }  // both empty (lengths are equal)
-        let offset = entries[k].offset
+        let entry = entries[k]
         return dictionary.bytes.withUnsafeBytes { all in
-            memcmp(all.baseAddress! + offset, other, utf8.count) == 0  // `!`: non-empty, it holds this entry
+            ByteEquality.equal(UnsafeRawBufferPointer(rebasing: all[entry.offset ..< entry.offset + entry.length]), UnsafeRawBufferPointer(utf8))
         }
     }
 
