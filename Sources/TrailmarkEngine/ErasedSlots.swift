@@ -15,14 +15,15 @@ import TrailmarkWire
 ///
 /// Replay skips erased slots (`ProjectStore.ingest`), recording only the fingerprint.
 public enum ErasedSlots {
-    /// The batch with the events whose seqs are in `seqs` erased, or nil if none is.
-    public static func erase(_ batch: StoredEventBatch, recordSeq: UInt64, seqs: Set<UInt64>) -> StoredEventBatch? {
+    /// The batch with the events whose seqs are in `seqs` erased, or nil if none is; each
+    /// erased slot keeps its id's `fingerprint` (the engine's, so replay matches retries).
+    public static func erase(_ batch: StoredEventBatch, recordSeq: UInt64, seqs: Set<UInt64>, fingerprint: EventIDFingerprint) -> StoredEventBatch? {
         var out = batch
         var changed = false
         for i in batch.events.indices where seqs.contains(StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i)) {
             guard !isErased(batch.events[i]) else { continue }
             var kept: String?
-            if let id = batch.events[i].eventID, !id.isEmpty { kept = fingerprintToken(EventIDSet.fingerprint(id)) }
+            if let id = batch.events[i].eventID, !id.isEmpty { kept = fingerprintToken(fingerprint(id)) }
             out.events[i] = Event(event: "", eventID: kept)
             changed = true
         }

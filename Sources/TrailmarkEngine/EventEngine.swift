@@ -11,12 +11,18 @@ import TrailmarkWire
 public final class EventEngine: Sendable {
     private let projects = Mutex<[String: ProjectStore]>([:])
     private let fetcher: RecordFetcher?
+    /// The function the duplicate check keys `event_id`s by; ingest uses the same.
+    public let fingerprint: EventIDFingerprint
 
-    /// - Parameter fetcher: reads stored events back from the log by `seq`. With one, the
-    ///   engine keeps no url/path/referrer/properties/event id in memory; without, it
-    ///   keeps them itself.
-    public init(fetcher: RecordFetcher? = nil) {
+    /// - Parameters:
+    ///   - fetcher: reads stored events back from the log by `seq`. With one, the engine
+    ///     keeps no url/path/referrer/properties/event id in memory; without, it keeps
+    ///     them itself.
+    ///   - fingerprint: keys the `event_id` duplicate check. A server passes its install's
+    ///     secret key; the default, `.fixedKey`, is for tests and benchmarks.
+    public init(fetcher: RecordFetcher? = nil, fingerprint: EventIDFingerprint = .fixedKey) {
         self.fetcher = fetcher
+        self.fingerprint = fingerprint
     }
 
     /// Counts of one `ingest(_:recordSeq:)` of events.
@@ -30,7 +36,7 @@ public final class EventEngine: Sendable {
     func store(_ project: String) -> ProjectStore {
         projects.withLock { p in
             if let s = p[project] { return s }
-            let s = ProjectStore(project: project, fetcher: fetcher)
+            let s = ProjectStore(project: project, fetcher: fetcher, fingerprint: fingerprint)
             p[project] = s
             return s
         }
@@ -71,14 +77,7 @@ public final class EventEngine: Sendable {
     /// ingest service, which also tracks ids still in flight to the log).
     public func isDuplicate(project: String, eventID: String) -> Bool {
         guard !eventID.isEmpty, let s = existing(project) else { return false }
-        return s.isDuplicate(eventID: eventID)
-    }
-
-    /// The 64-bit fingerprint the engine's duplicate check keys an `event_id` by (never 0;
-    /// deterministic across runs). Two ids with one fingerprint count as the same id
-    /// (`docs/ENGINE.md` states the odds).
-    public static func fingerprint(eventID: String) -> UInt64 {
-        EventIDSet.fingerprint(eventID)
+        return s.containsFingerprints([fingerprint(eventID)])[0]
     }
 
     /// For each fingerprint (0 = none): whether the project already stores an event with
@@ -94,12 +93,12 @@ public final class EventEngine: Sendable {
     }
 
     func snapshot(_ project: String) -> StoreSnapshot {
-        (existing(project) ?? ProjectStore(project: project, fetcher: fetcher)).snapshot()
+        (existing(project) ?? ProjectStore(project: project, fetcher: fetcher, fingerprint: fingerprint)).snapshot()
     }
 
     /// Raw events (`GET /v1/query`).
     public func events(project: String, _ query: EventsQuery) throws(EngineError) -> EventsPage {
-        let s = existing(project) ?? ProjectStore(project: project, fetcher: fetcher)
+        let s = existing(project) ?? ProjectStore(project: project, fetcher: fetcher, fingerprint: fingerprint)
         return try EventsQueryRunner(store: s, snapshot: s.snapshot()).run(query)
     }
 
@@ -115,7 +114,7 @@ public final class EventEngine: Sendable {
 
     /// Per-user helpers (`GET /v1/users/{id}`).
     public func user(project: String, _ query: UserQuery) -> UserResult {
-        let s = existing(project) ?? ProjectStore(project: project, fetcher: fetcher)
+        let s = existing(project) ?? ProjectStore(project: project, fetcher: fetcher, fingerprint: fingerprint)
         return UserRunner(store: s, snapshot: s.snapshot()).run(query)
     }
 

@@ -81,7 +81,7 @@ import TrailmarkWire
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let (log, events, _) = try await Self.filledLog(dir)
         let fetcher = LogRecordFetcher(log: log)
-        let maintenance = LogMaintenance(log: log, configuration: .init(), logger: Logger(label: "test"), metrics: ServiceMetrics(), records: fetcher)
+        let maintenance = LogMaintenance(log: log, configuration: .init(), logger: Logger(label: "test"), metrics: ServiceMetrics(), fingerprint: .fixedKey, records: fetcher)
         #expect(fetcher.fetch(project: "p", seq: Self.seq(0, 1))?.userID == "u1")  // now cached
         #expect(fetcher.fetch(project: "p", seq: Self.seq(1, 0))?.userID == "u1")
         maintenance.forgetApplied(tombstone: 2, erasedSeqs: [Self.seq(0, 1), Self.seq(1, 0)])

@@ -1,14 +1,13 @@
-import TrailmarkWire
-
 /// The set of `event_id`s seen in one project (SEMANTICS §1: the first event with an id
 /// wins; retries are dropped), rebuilt on replay.
 ///
 /// Stores a 64-bit fingerprint per id in an open-addressing table (8 bytes per slot,
 /// load factor at most 0.8, growing by 1.25x, any size: the home slot is the high half of
 /// `fingerprint × capacity`), not the ids themselves: at 10M ids a full string set would
-/// cost more than the rest of the store. The fingerprint is deterministic (`WordHash`),
-/// so every replay makes the same decisions. Two distinct ids share a fingerprint with probability about n²/2^65 per project (3·10⁻⁶ at 10M ids); such a pair
-/// would be treated as a retry. `docs/ENGINE.md` states this trade.
+/// cost more than the rest of the store. The fingerprint (`EventIDFingerprint`) is keyed
+/// and deterministic for a data directory, so every replay makes the same decisions. Two
+/// distinct ids share a fingerprint with probability about n²/2^65 per project (3·10⁻⁶ at
+/// 10M ids); such a pair would be treated as a retry. `docs/ENGINE.md` states this trade.
 struct EventIDSet: Sendable {
     private var slots: [UInt64] = Array(repeating: 0, count: 1024)
 
@@ -20,14 +19,6 @@ struct EventIDSet: Sendable {
 
     private static func overloaded(_ count: Int, _ capacity: Int) -> Bool { count * 5 > capacity * 4 }
     private(set) var count = 0
-
-    /// The deterministic 64-bit fingerprint of an id (`WordHash` of its UTF-8 bytes; never
-    /// 0, which marks an empty slot).
-    static func fingerprint(_ id: String) -> UInt64 {
-        var copy = id
-        let h = copy.withUTF8 { WordHash.hash($0, seed: 0x243F_6A88_85A3_08D3) }
-        return h == 0 ? 1 : h
-    }
 
     /// Grows now so `n` more inserts cannot grow the table (keeps `touch` results valid).
     mutating func reserve(additional n: Int) {
@@ -49,10 +40,6 @@ struct EventIDSet: Sendable {
         return sink
     }
 
-    func contains(_ id: String) -> Bool {
-        contains(fingerprint: EventIDSet.fingerprint(id))
-    }
-
     func contains(fingerprint fp: UInt64) -> Bool {
         var i = EventIDSet.home(fp, slots.count)
         while true {
@@ -61,12 +48,6 @@ struct EventIDSet: Sendable {
             if s == fp { return true }
             i = i + 1 == slots.count ? 0 : i + 1
         }
-    }
-
-    /// Adds `id`; returns false when it was already present.
-    @discardableResult
-    mutating func insert(_ id: String) -> Bool {
-        insert(fingerprint: EventIDSet.fingerprint(id))
     }
 
     /// Adds an id by its fingerprint; returns false when it was already present.

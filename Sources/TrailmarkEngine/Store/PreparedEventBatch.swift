@@ -8,7 +8,7 @@ import TrailmarkWire
 /// attributions are matched by representation against the project's recent ones
 /// (`ProjectStore.State.recentAttributions`).
 struct PreparedEventBatch {
-    /// Per event: `EventIDSet.fingerprint` of its `event_id`, 0 when it has none; for an
+    /// Per event: the `EventIDFingerprint` of its `event_id`, 0 when it has none; for an
     /// erased slot, the fingerprint the slot kept (`ErasedSlots`).
     private(set) var fingerprints: [UInt64]
     /// Per event: `StringDictionary.hash(of:)` of its anonymous id (0 for an erased slot).
@@ -22,7 +22,7 @@ struct PreparedEventBatch {
     /// Where `Event.attribution` is in an `Event` (nil would only disable the fast path).
     static let attributionOffset = MemoryLayout<Event>.offset(of: \Event.attribution)
 
-    init(_ events: UnsafeBufferPointer<Event>) {
+    init(_ events: UnsafeBufferPointer<Event>, fingerprint: EventIDFingerprint) {
         let n = events.count
         fingerprints = Array(repeating: 0, count: n)
         anonHashes = Array(repeating: 0, count: n)
@@ -33,7 +33,7 @@ struct PreparedEventBatch {
                 fingerprints[i] = ErasedSlots.fingerprint(ofErased: events[i])
                 continue
             }
-            if let id = events[i].eventID, !id.isEmpty { fingerprints[i] = EventIDSet.fingerprint(id) }
+            if let id = events[i].eventID, !id.isEmpty { fingerprints[i] = fingerprint(id) }
             anonHashes[i] = StringDictionary.hash(of: events[i].anonymousID)
             if let u = events[i].userID, !u.isEmpty { userHashes[i] = StringDictionary.hash(of: u) }
             if let s = events[i].sessionID, !s.isEmpty { sessionHashes[i] = StringDictionary.hash(of: s) }

@@ -58,13 +58,15 @@ final class ProjectStore: Sendable {
     let project: String
     let retainsLargeFields: Bool
     let fetcher: RecordFetcher?
+    let fingerprint: EventIDFingerprint
     let state = Mutex(State())
     /// Per-key property columns read through the fetcher (nil without one).
     let propertyColumns: PropertyColumns?
 
-    init(project: String, fetcher: RecordFetcher?) {
+    init(project: String, fetcher: RecordFetcher?, fingerprint: EventIDFingerprint) {
         self.project = project
         self.fetcher = fetcher
+        self.fingerprint = fingerprint
         self.retainsLargeFields = fetcher == nil
         self.propertyColumns = fetcher == nil ? nil : PropertyColumns()
     }
@@ -74,7 +76,7 @@ final class ProjectStore: Sendable {
     func ingest(_ batch: StoredEventBatch, recordSeq: UInt64) -> (accepted: Int, duplicates: Int) {
         batch.events.withUnsafeBufferPointer { events in
             // Hashes and attributions outside the lock; under it, touch first so cache misses overlap.
-            let prepared = PreparedEventBatch(events)
+            let prepared = PreparedEventBatch(events, fingerprint: fingerprint)
             let retain = retainsLargeFields
             return state.withLock { s in
                 var accepted = 0, duplicates = 0
@@ -177,7 +179,7 @@ final class ProjectStore: Sendable {
         // Skipped duplicates of the deleted events carry the same data: erase them too.
         let hasDuplicates = state.withLock { !$0.duplicateSlots.isEmpty }
         let eventFingerprints = hasDuplicates
-            ? rows.compactMap { row in snap.largeFields(row).eventID.flatMap { $0.isEmpty ? nil : EventIDSet.fingerprint($0) } }
+            ? rows.compactMap { row in snap.largeFields(row).eventID.flatMap { $0.isEmpty ? nil : fingerprint($0) } }
             : []
         let skipped: [UInt64] = state.withLock { s in
             s.deleted = s.deleted.adding(rows: rows, identifySeqs: identifySeqs)
@@ -189,10 +191,6 @@ final class ProjectStore: Sendable {
             return skipped
         }
         return ForgetOutcome(hidden: UInt64(rows.count), erasedSeqs: (rows.map { snap.seq[$0] } + skipped).sorted())
-    }
-
-    func isDuplicate(eventID: String) -> Bool {
-        state.withLock { $0.eventIDs.contains(eventID) }
     }
 
     /// For each fingerprint (0 = none): already in the `event_id` set. One lock for all.

@@ -41,11 +41,14 @@ final class LogMaintenance: Sendable {
     let metrics: ServiceMetrics
     /// The engine's record reader, whose decoded records a rewrite makes stale.
     let records: LogRecordFetcher?
+    /// The engine's `event_id` fingerprint, which erased event slots keep.
+    let fingerprint: EventIDFingerprint
     private let pending = Mutex(Pending())
     private let queue = DispatchQueue(label: "trailmark.maintenance", qos: .utility)
 
-    init(log: SegmentLog, configuration: Configuration, logger: Logger, metrics: ServiceMetrics, records: LogRecordFetcher? = nil) {
+    init(log: SegmentLog, configuration: Configuration, logger: Logger, metrics: ServiceMetrics, fingerprint: EventIDFingerprint, records: LogRecordFetcher? = nil) {
         self.log = log
+        self.fingerprint = fingerprint
         self.records = records
         self.configuration = configuration
         self.logger = logger
@@ -105,11 +108,12 @@ final class LogMaintenance: Sendable {
         guard !tombstones.isEmpty else { return }
         _ = try await log.sealTail()
         let records = tombstones.union(slots.lazy.map { $0 >> StoredEventBatch.indexBits })
+        let fingerprint = self.fingerprint
         let report: CompactionReport
         do {
             report = try await blocking {
                 try self.log.rewrite(records: records) { seq, kind, payload in
-                    try LogMaintenance.erase(seq: seq, kind: kind, payload: payload, tombstones: tombstones, slots: slots)
+                    try LogMaintenance.erase(seq: seq, kind: kind, payload: payload, tombstones: tombstones, slots: slots, fingerprint: fingerprint)
                 }
             }
         } catch {
@@ -134,13 +138,13 @@ final class LogMaintenance: Sendable {
     }
 
     /// The rewrite of one selected record: tombstones go, batches lose their erased slots.
-    static func erase(seq: UInt64, kind: RecordKind, payload: RawSpan, tombstones: Set<UInt64>, slots: Set<UInt64>) throws -> RecordRewrite {
+    static func erase(seq: UInt64, kind: RecordKind, payload: RawSpan, tombstones: Set<UInt64>, slots: Set<UInt64>, fingerprint: EventIDFingerprint) throws -> RecordRewrite {
         if tombstones.contains(seq) { return .drop }
         return try payload.withUnsafeBytes { bytes in
             switch kind {
             case .eventBatch:
                 let batch = try StoredEventBatch(decoding: bytes, limits: .logRecords)
-                return ErasedSlots.erase(batch, recordSeq: seq, seqs: slots).map { .replace($0.encoded()) } ?? .keep
+                return ErasedSlots.erase(batch, recordSeq: seq, seqs: slots, fingerprint: fingerprint).map { .replace($0.encoded()) } ?? .keep
             case .identifyBatch:
                 let batch = try StoredIdentifyBatch(decoding: bytes, limits: .logRecords)
                 return ErasedSlots.erase(batch, recordSeq: seq, seqs: slots).map { .replace($0.encoded()) } ?? .keep

@@ -11,7 +11,8 @@ import TrailmarkWire
 ///     IdentityService┘
 ///
 /// Layout of the data directory: `log/` (segments, `docs/STORAGE.md`), `keys.json` and
-/// `pepper` (API keys), and whatever the transport keeps (development certificates).
+/// `pepper` (API keys), `event-id.key` (the secret key of `event_id` fingerprints,
+/// `EventIDFingerprint`), and whatever the transport keeps (development certificates).
 public final class ServiceHub: Sendable {
     public struct Configuration: Sendable {
         public var dataDirectory: String
@@ -45,6 +46,9 @@ public final class ServiceHub: Sendable {
     let handoff: BatchHandoff
     let maintenance: LogMaintenance
 
+    /// The file in the data directory holding the `event_id` fingerprint key (16 bytes).
+    public static let fingerprintKeyFileName = "event-id.key"
+
     /// Microseconds since the Unix epoch from the system clock.
     public static let systemClock: @Sendable () -> Int64 = {
         Int64((Date().timeIntervalSince1970 * 1_000_000).rounded())
@@ -62,14 +66,18 @@ public final class ServiceHub: Sendable {
         keys = try KeyStore(directory: dataURL)
         let records = LogRecordFetcher(log: log)
         self.records = records
-        engine = EventEngine(fetcher: { project, seq in records.fetch(project: project, seq: seq) })
+        // Created after the log's lock is held, so two servers cannot make two keys.
+        let fingerprintKey = try InstallSecret.loadOrCreate(dataURL.appendingPathComponent(Self.fingerprintKeyFileName), byteCount: 16)
+        // 16 bytes by construction, so the key always parses.
+        let fingerprint = EventIDFingerprint(key: SipHash(key: fingerprintKey)!)
+        engine = EventEngine(fetcher: { project, seq in records.fetch(project: project, seq: seq) }, fingerprint: fingerprint)
         progress = IndexProgress()
         self.metrics = metrics
         limiter = RateLimiter(limits: configuration.rateLimits, now: now)
         let forgets = ForgetLedger()
         let validator = EventValidator(limits: configuration.wireLimits)
         let skew = ClockSkew(tolerance: configuration.skewToleranceMicros)
-        maintenance = LogMaintenance(log: log, configuration: .init(forgetEraseDelay: configuration.forgetEraseDelay), logger: logger, metrics: metrics, records: records)
+        maintenance = LogMaintenance(log: log, configuration: .init(forgetEraseDelay: configuration.forgetEraseDelay), logger: logger, metrics: metrics, fingerprint: fingerprint, records: records)
         handoff = BatchHandoff()
         tailer = LogTailer(log: log, engine: engine, progress: progress, forgets: forgets, maintenance: maintenance, handoff: handoff, logger: logger, metrics: metrics)
         ingest = IngestService(log: log, engine: engine, progress: progress, validator: validator, skew: skew, now: now, handoff: handoff, logger: logger, metrics: metrics)

@@ -93,6 +93,7 @@ public actor IngestService {
         let millis = UInt64(max(0, receivedAt / 1000))
         var generated = [Bool](repeating: false, count: events.count)
         var fingerprints = [UInt64](repeating: 0, count: events.count)
+        let fingerprint = engine.fingerprint
         // Server-assigned ids: UUIDv7 random bits from a generator seeded once per batch
         // from the system's (74 random bits per id; unique, not secret).
         var idRandom = FastRandom(seed: UInt64.random(in: 0...UInt64.max))
@@ -105,7 +106,7 @@ public actor IngestService {
                 events[i].eventID = UUIDv7.make(milliseconds: millis, using: &idRandom)
                 generated[i] = true
             }
-            fingerprints[i] = EventEngine.fingerprint(eventID: events[i].eventID ?? "")
+            fingerprints[i] = fingerprint(events[i].eventID ?? "")
             events[i].attribution = attributions.attribution(url: events[i].url, referrer: events[i].referrer)
         }
         let repeats = BatchRepeats.mark(fingerprints, skip: generated)

@@ -29,15 +29,7 @@ public final class KeyStore: Sendable {
     public init(directory: URL) throws {
         self.directory = directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let pepperURL = directory.appendingPathComponent(Self.pepperFileName)
-        if let existing = try? Data(contentsOf: pepperURL), existing.count == 32 {
-            pepper = Array(existing)
-        } else {
-            var rng = SystemRandomNumberGenerator()
-            let fresh = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            try Self.writeAtomically(Data(fresh), to: pepperURL)
-            pepper = fresh
-        }
+        pepper = try InstallSecret.loadOrCreate(directory.appendingPathComponent(Self.pepperFileName), byteCount: 32)
         let fileURL = directory.appendingPathComponent(Self.fileName)
         keys = Mutex(try Self.load(fileURL))
         let modified = Self.modificationDate(fileURL)
@@ -140,26 +132,8 @@ public final class KeyStore: Sendable {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             let data = try encoder.encode(copy.values.sorted { $0.id < $1.id })
-            try Self.writeAtomically(data, to: directory.appendingPathComponent(Self.fileName))
+            try InstallSecret.writeAtomically(data, to: directory.appendingPathComponent(Self.fileName))
             table = copy
-        }
-    }
-
-    /// Writes `data` to a temporary file, fsyncs it, renames it over `url`, fsyncs the directory.
-    static func writeAtomically(_ data: Data, to url: URL) throws {
-        let temp = url.appendingPathExtension("tmp")
-        guard FileManager.default.createFile(atPath: temp.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw Failure(description: "cannot write \(temp.path)")
-        }
-        let handle = try FileHandle(forWritingTo: temp)
-        try handle.synchronize()
-        try handle.close()
-        guard rename(temp.path, url.path) == 0 else {
-            throw Failure(description: "cannot rename \(temp.path) to \(url.path): errno \(errno)")
-        }
-        if let dir = try? FileHandle(forReadingFrom: url.deletingLastPathComponent()) {
-            try? dir.synchronize()
-            try? dir.close()
         }
     }
 

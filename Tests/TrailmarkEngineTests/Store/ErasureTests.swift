@@ -11,7 +11,7 @@ struct ErasureTests {
     static func erased(_ log: [GeneratedRecord], seqs: Set<UInt64>) -> [GeneratedRecord] {
         log.compactMap { record in
             switch record {
-            case .events(let b, let s): .events(ErasedSlots.erase(b, recordSeq: s, seqs: seqs) ?? b, s)
+            case .events(let b, let s): .events(ErasedSlots.erase(b, recordSeq: s, seqs: seqs, fingerprint: .fixedKey) ?? b, s)
             case .identifies(let b, let s): .identifies(ErasedSlots.erase(b, recordSeq: s, seqs: seqs) ?? b, s)
             case .forget: nil
             }
@@ -86,14 +86,14 @@ struct ErasureTests {
             Event(event: "b", anonymousID: "anon-2", timestamp: 6),
         ])
         let seq0 = StoredEventBatch.eventSeq(recordSeq: 9, index: 0)
-        let out = ErasedSlots.erase(batch, recordSeq: 9, seqs: [seq0])!
+        let out = ErasedSlots.erase(batch, recordSeq: 9, seqs: [seq0], fingerprint: .fixedKey)!
         #expect(out.events.count == 2)
         #expect(out.events[1] == batch.events[1])
         #expect(ErasedSlots.isErased(out.events[0]))
         #expect(!"\(out.events[0])".contains("secret") && !"\(out.events[0])".contains("anon-1") && !"\(out.events[0])".contains("id-1"))
-        #expect(ErasedSlots.fingerprint(ofErased: out.events[0]) == EventIDSet.fingerprint("id-1"))
-        #expect(ErasedSlots.erase(out, recordSeq: 9, seqs: [seq0]) == nil, "already erased")
-        #expect(ErasedSlots.erase(batch, recordSeq: 10, seqs: [seq0]) == nil, "another record's seqs")
+        #expect(ErasedSlots.fingerprint(ofErased: out.events[0]) == EventIDFingerprint.fixedKey("id-1"))
+        #expect(ErasedSlots.erase(out, recordSeq: 9, seqs: [seq0], fingerprint: .fixedKey) == nil, "already erased")
+        #expect(ErasedSlots.erase(batch, recordSeq: 10, seqs: [seq0], fingerprint: .fixedKey) == nil, "another record's seqs")
 
         let ids = StoredIdentifyBatch(project: "p", identifies: [Identify(anonymousID: "anon-1", userID: "secret-user", traits: ["plan": .string("pro")])])
         let erasedIDs = ErasedSlots.erase(ids, recordSeq: 3, seqs: [StoredEventBatch.eventSeq(recordSeq: 3, index: 0)])!

@@ -18,19 +18,19 @@ struct PreparedEventBatchTests {
                 url: i % 9 == 0 ? "https://x.example/?utm_source=news&utm_medium=email" : nil,
                 attribution: i % 9 == 0 ? nil : Self.attribution(i / 3)))
         }
-        let erased = ErasedSlots.erase(StoredEventBatch(project: "p", events: events), recordSeq: 1, seqs: Set((2...4).map { StoredEventBatch.eventSeq(recordSeq: 1, index: $0) }))!  // events 2...4 exist
+        let erased = ErasedSlots.erase(StoredEventBatch(project: "p", events: events), recordSeq: 1, seqs: Set((2...4).map { StoredEventBatch.eventSeq(recordSeq: 1, index: $0) }), fingerprint: .fixedKey)!  // events 2...4 exist
         let batch = erased.events
-        let prepared = batch.withUnsafeBufferPointer { PreparedEventBatch($0) }
+        let prepared = batch.withUnsafeBufferPointer { PreparedEventBatch($0, fingerprint: .fixedKey) }
         func hash(_ s: String?) -> UInt64 { s.map { $0.isEmpty ? 0 : StringDictionary.hash(of: $0) } ?? 0 }
         for (i, e) in batch.enumerated() {
             if ErasedSlots.isErased(e) {
-                let original = events[i].eventID.flatMap { $0.isEmpty ? nil : EventIDSet.fingerprint($0) } ?? 0
+                let original = events[i].eventID.flatMap { $0.isEmpty ? nil : EventIDFingerprint.fixedKey($0) } ?? 0
                 #expect(prepared.fingerprints[i] == original)
                 #expect(prepared.anonHashes[i] == 0 && prepared.userHashes[i] == 0 && prepared.computed[i] == nil)
                 continue
             }
             #expect(prepared.computed[i] == (e.attribution == nil ? AttributionClassifier.classify(url: e.url, referrer: e.referrer) : nil))
-            #expect(prepared.fingerprints[i] == (e.eventID.flatMap { $0.isEmpty ? nil : EventIDSet.fingerprint($0) } ?? 0))
+            #expect(prepared.fingerprints[i] == (e.eventID.flatMap { $0.isEmpty ? nil : EventIDFingerprint.fixedKey($0) } ?? 0))
             #expect(prepared.anonHashes[i] == StringDictionary.hash(of: e.anonymousID))
             #expect(prepared.userHashes[i] == hash(e.userID))
             #expect(prepared.sessionHashes[i] == hash(e.sessionID))
@@ -45,7 +45,7 @@ struct PreparedEventBatchTests {
 
     @Test("an empty batch")
     func empty() {
-        let prepared = [Event]().withUnsafeBufferPointer { PreparedEventBatch($0) }
+        let prepared = [Event]().withUnsafeBufferPointer { PreparedEventBatch($0, fingerprint: .fixedKey) }
         #expect(prepared.fingerprints.isEmpty && prepared.computed.isEmpty)
     }
 }

@@ -115,7 +115,7 @@ struct PropertyColumnTests {
     @Test("at most maxKeys columns are kept; the least recently used goes first")
     func boundedKeys() {
         let columns = PropertyColumns()
-        let snap = ProjectStore(project: "p", fetcher: { _, _ in nil }).snapshot()
+        let snap = ProjectStore(project: "p", fetcher: { _, _ in nil }, fingerprint: .fixedKey).snapshot()
         func use(_ key: String) { _ = columns.views([key], covering: snap) }
         for k in 0..<(PropertyColumns.maxKeys + 3) { use("k\(k)") }
         use("k3")  // used again: survives the next eviction
