@@ -24,7 +24,7 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "HTTP/2 connections.") var connections = 2
     @Option(help: "TrackStream streams per connection.") var streams = 4
     @Option(help: "Events per batch.") var batch = 1000
-    @Option(help: "Target events per second over all streams (default: flat out).") var rate: Double?
+    @Option(help: "Target events per second over all streams, their batches evenly staggered (default: flat out).") var rate: Double?
     @Option(help: "Batches in flight per stream.") var window = 4
     @Flag(help: "Read everything back and check exactly-once storage.") var verify = false
     @Flag(help: "SIGKILL and restart the server (needs --server-bin) at random moments; implies --verify.") var chaos = false
@@ -98,6 +98,7 @@ struct LoadCommand: AsyncParsableCommand {
             for s in 0..<totalStreams {
                 var streamPlan = plan
                 if let events { streamPlan.eventsMax = events / totalStreams + (s < events % totalStreams ? 1 : 0) }
+                streamPlan.phase = Double(s) / Double(totalStreams)
                 let driver = StreamDriver(index: s, transport: transports[s % connections], metrics: metrics, plan: streamPlan,
                                           identifyLedger: identifyLedger)
                 group.addTask { (s, await driver.run()) }

@@ -20,6 +20,12 @@ struct StreamPlan: Sendable {
     var eventsMax: Int?
     /// Batches per second for this stream (nil: flat out).
     var batchesPerSecond: Double?
+    /// Where in each period of `1 / batchesPerSecond` this stream sends, as a fraction in
+    /// 0..<1. Streams get evenly spaced phases, so at a target rate batches arrive spread
+    /// out, as from many independent clients, not all streams at the same instant (a burst
+    /// of one batch per stream would make the last one wait for all the others and
+    /// measure the harness's own bursts as ack latency).
+    var phase: Double = 0
     var stopAt: ContinuousClock.Instant
     /// After `stopAt`, how long unacknowledged batches may still be retried.
     var drainUntil: ContinuousClock.Instant
@@ -132,7 +138,7 @@ struct StreamDriver: Sendable {
                     let stop = clock.now >= plan.stopAt || (plan.eventsMax.map { generated >= $0 } ?? false)
                     if stop { break sending }
                     if let rate = plan.batchesPerSecond {
-                        let due = start + .seconds(Double(nextSeq) / rate)
+                        let due = start + .seconds((Double(nextSeq) + plan.phase) / rate)
                         if due > clock.now { try? await Task.sleep(until: due, clock: clock) }
                     }
                     let count = min(plan.batchSize, plan.eventsMax.map { $0 - generated } ?? plan.batchSize)
