@@ -115,13 +115,13 @@ public struct JSONGateway: Sendable {
             try checkBody(request, route: route)
             let batch = try JSONRequests.track(request.body)
             try limit(key, events: 1)
-            let ack = try await hub.ingest.track(batch, project: project, single: true)
+            let ack = try await hub.ingest.track(consume batch, project: project, single: true)
             return .json(202, ["ok": true, "event_id": .string(ack.eventIDs.first ?? ""), "duplicate": .bool(ack.duplicates > 0)])
         case .batch:
             try checkBody(request, route: route)
             let batch = try JSONRequests.batch(request.body, eventsMax: hub.configuration.jsonBatchEventsMax)
             try limit(key, events: batch.events.count)
-            let ack = try await hub.ingest.track(batch, project: project)
+            let ack = try await hub.ingest.track(consume batch, project: project)
             return .json(202, ["ok": true, "accepted": .int(Int64(ack.accepted)), "duplicates": .int(Int64(ack.duplicates)),
                                "event_ids": .array(ack.eventIDs.map(JSONValue.string))])
         case .identify:

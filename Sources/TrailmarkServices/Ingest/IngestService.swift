@@ -71,8 +71,13 @@ public actor IngestService {
     /// `block` is the batch's encoded event block when it came from the binary RPC: the
     /// stored record then copies the client's columns (`StoredEventBatch.encoded(reusing:)`)
     /// unless validation normalised a field or retries are dropped.
-    public nonisolated func track(_ batch: EventBatch, block: EventBlock? = nil, project: String, single: Bool = false) async throws(APIError) -> BatchAck {
-        var events = batch.events
+    ///
+    /// Takes the batch (`consuming`) and moves its events out before validating them in
+    /// place: with a second reference left in `batch`, the first write would copy the whole
+    /// array, retaining every string of every event once more.
+    public nonisolated func track(_ batch: consuming EventBatch, block: EventBlock? = nil, project: String, single: Bool = false) async throws(APIError) -> BatchAck {
+        var events: [Event] = []
+        swap(&events, &batch.events)
         guard !events.isEmpty else {
             throw APIError(.invalidEvent, "events must hold at least one event", field: "events", reason: "empty")
         }

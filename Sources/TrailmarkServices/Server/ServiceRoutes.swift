@@ -43,7 +43,7 @@ struct RPCEndpoints: Sendable {
         unaryBytes(TrailmarkRPC.track, &router, action: .write) { (bytes, key) throws(APIError) -> BatchAck in
             let (batch, block) = try Self.decodeBatch(bytes, limits: limits)
             try self.auth.limit(key, events: batch.events.count)
-            return try await hub.ingest.track(batch, block: block, project: key.project)
+            return try await hub.ingest.track(consume batch, block: block, project: key.project)
         }
         unary(TrailmarkRPC.identify, &router, action: .write, code: .invalidIdentify) { (batch: IdentifyBatch, key) throws(APIError) in
             try self.auth.limit(key, events: batch.identifies.count)
@@ -146,7 +146,7 @@ struct RPCEndpoints: Sendable {
                         let work = Task<[UInt8], any Error> {
                             let (batch, block) = try Self.decodeBatch(bytes, limits: limits)
                             try auth.limit(key, events: batch.events.count)
-                            return try await hub.ingest.track(batch, block: block, project: key.project).encoded()
+                            return try await hub.ingest.track(consume batch, block: block, project: key.project).encoded()
                         }
                         window.append(work)
                         pending.yield(work)
