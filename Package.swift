@@ -116,6 +116,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "TrailmarkLoadTests",
+            dependencies: ["trailmark-load", "TrailmarkWire"],
+            path: "Clients/load-tests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "TrailmarkSDKTests",
             dependencies: ["TrailmarkSDK", "TrailmarkTransport", "TrailmarkWire"],
             path: "Clients/swift/Tests/TrailmarkSDKTests",

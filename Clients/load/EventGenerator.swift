@@ -20,8 +20,9 @@ struct SplitMix64: RandomNumberGenerator {
 /// drop-off, in sessions, arriving through a mix of utm / click-id / referrer sources, and
 /// becoming identified (`user_id`) from `signup` on.
 ///
-/// Event ids are `<run>-<stream>-<batch>-<index>`: unique per run, and they let the
-/// verifier map every stored row back to the batch that carried it.
+/// Event ids are `<run>-<stream>-<batch, 10 digits>-<index>`: unique per run, they let the
+/// verifier map every stored row back to the batch that carried it, and their fixed width
+/// lets a `BatchTemplate` rewrite the batch part in the encoded bytes.
 struct EventGenerator {
     struct Visitor {
         var anonymousID: String
@@ -78,7 +79,7 @@ struct EventGenerator {
     mutating func batch(seq: UInt64, count: Int, now: Int64) -> [Event] {
         var events: [Event] = []
         events.reserveCapacity(count)
-        let idPrefix = "\(run)-\(stream)-\(seq)-"  // event ids: "\(run)-\(stream)-\(seq)-\(i)"
+        let idPrefix = idPrefix(seq: seq)
         for i in 0..<count {
             // The visitor is updated in place: a copy would retain and release its strings
             // for every event (about 9% of the harness's CPU).
@@ -109,6 +110,11 @@ struct EventGenerator {
                 properties: properties[Int(random.next() % UInt64(properties.count))]))
         }
         return events
+    }
+
+    /// The part of batch `seq`'s event ids before the event's index.
+    func idPrefix(seq: UInt64) -> String {
+        "\(run)-\(stream)-\(BatchTemplate.paddedSeq(Int(seq)))-"
     }
 
     /// The identifies gathered so far (at most `max`), emptying the list.

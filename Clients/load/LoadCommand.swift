@@ -27,6 +27,8 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Target events per second over all streams, their batches evenly staggered (default: flat out).") var rate: Double?
     @Option(help: "Batches in flight per stream.") var window = 4
     @Flag(help: "Read everything back and check exactly-once storage.") var verify = false
+    @Flag(name: .customLong("fresh-batches"), help: "Generate and encode every batch (by default the first 16 batches of each stream are generated and then resent with new event ids, times and batch ids, so the harness uses less of the machine).")
+    var freshBatches = false
     @Flag(help: "SIGKILL and restart the server (needs --server-bin) at random moments; implies --verify.") var chaos = false
     @Option(help: "Mean time between chaos kills.") var chaosEvery = "1.5s"
     @Option(name: .customLong("retry-duplicates"), help: "Fraction of acknowledged batches resent unchanged (0..1).")
@@ -99,6 +101,7 @@ struct LoadCommand: AsyncParsableCommand {
                 var streamPlan = plan
                 if let events { streamPlan.eventsMax = events / totalStreams + (s < events % totalStreams ? 1 : 0) }
                 streamPlan.phase = Double(s) / Double(totalStreams)
+                streamPlan.templates = !freshBatches
                 let driver = StreamDriver(index: s, transport: transports[s % connections], metrics: metrics, plan: streamPlan,
                                           identifyLedger: identifyLedger)
                 group.addTask { (s, await driver.run()) }

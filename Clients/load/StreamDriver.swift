@@ -33,6 +33,8 @@ struct StreamPlan: Sendable {
     var window: Int
     /// Fraction of acknowledged batches sent again unchanged (a flaky SDK's retries).
     var retryDuplicates: Double
+    /// Resend generated batches as templates (`BatchSource`); false: encode every batch.
+    var templates = true
     var retry: RetryPolicy
 }
 
@@ -74,6 +76,7 @@ struct StreamDriver: Sendable {
     func run() async -> StreamLedger {
         let shared = StreamState()
         var generator = EventGenerator(run: plan.run, stream: index, seed: plan.seed)
+        var source = BatchSource(batchSize: plan.batchSize, templates: plan.templates)
         var random = SplitMix64(state: plan.seed ^ UInt64(index &+ 7919))
         var nextSeq = 0
         var generated = 0
@@ -85,7 +88,7 @@ struct StreamDriver: Sendable {
             let idle = shared.lock.withLock { $0.pending.isEmpty && $0.resend.isEmpty }
             if sendingDone && idle { break }
             if clock.now >= plan.drainUntil { break }
-            let outcome = await oneCall(shared: shared, generator: &generator, random: &random, nextSeq: &nextSeq,
+            let outcome = await oneCall(shared: shared, generator: &generator, source: &source, random: &random, nextSeq: &nextSeq,
                                         generated: &generated, start: start)
             switch outcome {
             case .finished:
@@ -104,7 +107,7 @@ struct StreamDriver: Sendable {
     enum Outcome { case finished, failed(TrailmarkError) }
 
     // The sender side of one call; the reader runs as a child task.
-    private func oneCall(shared: StreamState, generator: inout EventGenerator, random: inout SplitMix64,
+    private func oneCall(shared: StreamState, generator: inout EventGenerator, source: inout BatchSource, random: inout SplitMix64,
                          nextSeq: inout Int, generated: inout Int, start: ContinuousClock.Instant) async -> Outcome {
         let call: ClientCall
         do {
@@ -143,8 +146,7 @@ struct StreamDriver: Sendable {
                     }
                     let count = min(plan.batchSize, plan.eventsMax.map { $0 - generated } ?? plan.batchSize)
                     let now = Clock.nowMicros()
-                    let events = generator.batch(seq: UInt64(nextSeq), count: count, now: now)
-                    let bytes = EventBatch(events: events, sentAt: now, batchID: UInt64(nextSeq)).encoded(capacity: count * 160)
+                    let bytes = source.bytes(seq: nextSeq, count: count, now: now, generator: &generator)
                     shared.lock.withLock { s in
                         s.ledger.counts.append(Int32(count))
                         s.ledger.acked.append(false)
@@ -228,7 +230,7 @@ struct StreamDriver: Sendable {
                 let now = clock.now
                 let ack = try BatchAck(decoding: message)
                 let matched = shared.lock.withLock { s -> Pending? in
-                    guard let first = s.pending.first, ack.batchID == UInt64(first.seq) else { return nil }
+                    guard let first = s.pending.first, ack.batchID == BatchTemplate.batchID(seq: first.seq) else { return nil }
                     s.pending.removeFirst()
                     s.ledger.acked[first.seq] = true
                     if !first.expectDuplicate, plan.retryDuplicates > 0,
