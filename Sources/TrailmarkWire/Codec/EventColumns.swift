@@ -186,22 +186,62 @@ struct AttributionColumns {
     private var campaign = WireWriter(capacity: 0), rule = WireWriter(capacity: 0)
     private var confidence = WireWriter(capacity: 0)
     private var attributed = 0, anyCampaign = false
+    /// The last few distinct attributions added and their references (`Recent`): a batch
+    /// repeats a handful of sources, and four dictionary lookups per event cost more than
+    /// comparing against them.
+    private var recent: [Recent] = []
+    private var nextRecent = 0
+    private static let recentMax = 4
+
+    /// An attribution's dictionary references, without `base`.
+    private struct Recent {
+        var attribution: Attribution
+        var source, medium, campaign, rule: UInt64
+
+        /// Whether `a` has the same bytes (never `==`, which equates canonically equivalent
+        /// strings that the dictionary keeps apart).
+        func matches(_ a: Attribution) -> Bool {
+            a.confidence == attribution.confidence
+                && ByteEquality.equal(a.source, attribution.source) && ByteEquality.equal(a.medium, attribution.medium)
+                && ByteEquality.equal(a.rule, attribution.rule)
+                && (a.campaign == nil) == (attribution.campaign == nil)
+                && (a.campaign.map { ByteEquality.equal($0, attribution.campaign ?? "") } ?? true)
+        }
+    }
 
     /// Adds one event's attribution, interning its strings in `dictionary`; `base` is added
-    /// to the interner's indices (the transcoder's entries follow the client's).
+    /// to the interner's indices (the transcoder's entries follow the client's; one value
+    /// for the life of the columns).
     mutating func add(_ a: Attribution?, _ dictionary: inout StringInterner, base: UInt64) {
         guard let a else {
             source.appendByte(0)
             return
         }
         attributed += 1
-        source.appendVarint(base + dictionary.intern(a.source) + 1)
-        medium.appendVarint(base + dictionary.intern(a.medium))
-        let campaignRef = a.campaign.map { base + dictionary.intern($0) + 1 } ?? 0
+        let refs = recent.first { $0.matches(a) } ?? intern(a, &dictionary)
+        source.appendVarint(base + refs.source + 1)
+        medium.appendVarint(base + refs.medium)
+        let campaignRef = a.campaign == nil ? 0 : base + refs.campaign + 1
         campaign.appendVarint(campaignRef)
         if campaignRef != 0 { anyCampaign = true }
-        rule.appendVarint(base + dictionary.intern(a.rule))
+        rule.appendVarint(base + refs.rule)
         confidence.appendVarint(UInt64(a.confidence.rawValue))
+    }
+
+    /// Interns `a`'s strings in field order (as the canonical encoding requires) and
+    /// remembers them, replacing the oldest remembered attribution when full.
+    private mutating func intern(_ a: Attribution, _ dictionary: inout StringInterner) -> Recent {
+        let source = dictionary.intern(a.source)
+        let medium = dictionary.intern(a.medium)
+        let campaign = a.campaign.map { dictionary.intern($0) } ?? 0
+        let refs = Recent(attribution: a, source: source, medium: medium, campaign: campaign, rule: dictionary.intern(a.rule))
+        if recent.count < Self.recentMax {
+            recent.append(refs)
+        } else {
+            recent[nextRecent] = refs
+            nextRecent = (nextRecent + 1) % Self.recentMax
+        }
+        return refs
     }
 
     /// Writes fields 18–22, or nothing when no event has an attribution (WIRE.md § 6.3).
