@@ -6,7 +6,7 @@ import Testing
     final class Append {}
 
     private func isWriting(_ h: UnindexedIDs<Append>.Holder?, _ a: Append) -> Bool {
-        if case .writing(let x)? = h { return x == ObjectIdentifier(a) }
+        if case .writing(let x)? = h { return x === a }
         return false
     }
 
@@ -19,32 +19,36 @@ import Testing
         var t = UnindexedIDs<Append>()
         let a = Append()
         t.claim([1, 2, 3], for: a, in: "p")
-        #expect(isWriting(t.holders(of: "p")?[2], a))
-        #expect(t.holders(of: "other")?[2] == nil)
+        #expect(isWriting(t.lookup("p")?[2], a))
+        #expect(t.lookup("other") == nil)
         #expect(t.count == 3)
-        t.settle(a, ids: [1, 2, 3], in: "p", seq: 7)
-        #expect(writtenSeq(t.holders(of: "p")?[1]) == 7)
-        t.settle(a, ids: [1, 2, 3], in: "p", seq: 7)  // a waiter settles again: no change
+        t.prune(indexedEnd: 100)  // still writing: nothing may go
+        #expect(isWriting(t.lookup("p")?[2], a))
+        t.settle(a, seq: 7)
+        #expect(writtenSeq(t.lookup("p")?[1]) == 7)
+        t.settle(a, seq: nil)  // a waiter settles again: no change
+        #expect(writtenSeq(t.lookup("p")?[1]) == 7)
         t.prune(indexedEnd: 7)  // record 7 not indexed yet
-        #expect(writtenSeq(t.holders(of: "p")?[3]) == 7)
+        #expect(writtenSeq(t.lookup("p")?[3]) == 7)
         t.prune(indexedEnd: 8)
-        #expect(t.holders(of: "p")?[3] == nil)
+        #expect(t.lookup("p") == nil)
         #expect(t.count == 0)
-        #expect(t.holders(of: "p") == nil)
     }
 
     @Test func failedAppendFreesItsIds() {
         var t = UnindexedIDs<Append>()
         let a = Append()
         t.claim([10, 11], for: a, in: "p")
-        t.settle(a, ids: [10, 11], in: "p", seq: nil)
-        #expect(t.holders(of: "p")?[10] == nil)
-        #expect(t.count == 0)
+        t.settle(a, seq: nil)
+        #expect(t.lookup("p")?[10] == nil)
         // A retry may claim them again and succeed.
         let b = Append()
         t.claim([10], for: b, in: "p")
-        t.settle(b, ids: [10], in: "p", seq: 3)
-        #expect(writtenSeq(t.holders(of: "p")?[10]) == 3)
+        t.settle(b, seq: 3)
+        #expect(writtenSeq(t.lookup("p")?[10]) == 3)
+        #expect(t.lookup("p")?[11] == nil)
+        t.prune(indexedEnd: 4)
+        #expect(t.count == 0)
     }
 
     @Test func outOfOrderCompletionsKeepUnindexedIds() {
@@ -52,29 +56,110 @@ import Testing
         let early = Append(), late = Append()
         t.claim([1], for: early, in: "p")
         t.claim([2], for: late, in: "q")
-        t.settle(late, ids: [2], in: "q", seq: 9)  // completes first, higher seq
-        t.settle(early, ids: [1], in: "p", seq: 4)
+        t.settle(late, seq: 9)  // completes first, higher seq
+        t.settle(early, seq: 4)
         t.prune(indexedEnd: 5)  // seq 4 indexed, 9 not: nothing may be dropped too early
-        #expect(writtenSeq(t.holders(of: "q")?[2]) == 9)
+        #expect(writtenSeq(t.lookup("q")?[2]) == 9)
         t.prune(indexedEnd: 10)
-        #expect(t.holders(of: "p")?[1] == nil)
-        #expect(t.holders(of: "q")?[2] == nil)
+        #expect(t.lookup("p") == nil && t.lookup("q") == nil)
         #expect(t.count == 0)
     }
 
     @Test func anIdTakenOverByAnotherAppendIsNotStuck() {
         // A fingerprint collision between server-generated ids: the later claim wins and the
-        // earlier append's settle must still finish its other ids.
+        // earlier append still settles.
         var t = UnindexedIDs<Append>()
         let a = Append(), b = Append()
         t.claim([5, 6], for: a, in: "p")
         t.claim([5], for: b, in: "p")
-        t.settle(a, ids: [5, 6], in: "p", seq: 1)
-        #expect(isWriting(t.holders(of: "p")?[5], b))
-        #expect(writtenSeq(t.holders(of: "p")?[6]) == 1)
-        t.settle(b, ids: [5], in: "p", seq: 2)
+        t.settle(a, seq: 1)
+        #expect(isWriting(t.lookup("p")?[5], b))
+        #expect(writtenSeq(t.lookup("p")?[6]) == 1)
+        t.settle(b, seq: 2)
         t.prune(indexedEnd: 3)
         #expect(t.count == 0)
-        #expect(t.holders(of: "p") == nil)
+        #expect(t.lookup("p") == nil)
+    }
+
+    /// Ids claimed while an older generation waits are kept until their own records are
+    /// indexed, and found in the meantime whichever generation holds them.
+    @Test func generationsAreDroppedOnlyWhenTheirRecordsAreIndexed() {
+        var t = UnindexedIDs<Append>()
+        let a = Append(), b = Append(), c = Append()
+        t.claim([1], for: a, in: "p")
+        t.settle(a, seq: 0)
+        t.prune(indexedEnd: 0)  // a's record not indexed: a's generation stays (and becomes old)
+        t.claim([2], for: b, in: "p")  // young generation
+        t.claim([3], for: c, in: "p")
+        t.settle(c, seq: 2)
+        t.settle(b, seq: 1)
+        #expect(writtenSeq(t.lookup("p")?[1]) == 0 && writtenSeq(t.lookup("p")?[2]) == 1 && writtenSeq(t.lookup("p")?[3]) == 2)
+        t.prune(indexedEnd: 1)  // a's record indexed; b's and c's not
+        #expect(t.lookup("p")?[1] == nil)
+        #expect(writtenSeq(t.lookup("p")?[2]) == 1 && writtenSeq(t.lookup("p")?[3]) == 2)
+        t.prune(indexedEnd: 2)
+        #expect(writtenSeq(t.lookup("p")?[3]) == 2, "c's record (2) is not indexed yet")
+        t.prune(indexedEnd: 3)
+        #expect(t.count == 0)
+    }
+
+    /// A long random run against a model: while an id's append is unsettled, or written
+    /// at a seq not yet indexed, the table gives exactly that holder; a failed append's ids
+    /// are free; and everything is gone once indexed.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func matchesAModelOverARandomRun(seed: UInt64) {
+        var state = seed
+        func random(_ n: Int) -> Int {  // SplitMix64
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % UInt64(n))
+        }
+        struct Claim { let append: Append; let project: String; let ids: [UInt64]; var seq: UInt64?; var settled = false; var failed = false }
+        var t = UnindexedIDs<Append>()
+        var live: [Claim] = []  // claims the table may still hold
+        var nextSeq: UInt64 = 0, indexed: UInt64 = 0, nextID: UInt64 = 1
+        for step in 0..<2000 {
+            switch random(10) {
+            case 0..<4:
+                let ids = (0...random(5)).map { _ in defer { nextID += 1 }; return nextID }
+                let claim = Claim(append: Append(), project: random(3) == 0 ? "q" : "p", ids: ids)
+                t.claim(ids, for: claim.append, in: claim.project)
+                live.append(claim)
+            case 4..<8:
+                let open = live.indices.filter { !live[$0].settled }
+                guard !open.isEmpty else { break }
+                let i = open[random(open.count)]
+                live[i].settled = true
+                if random(8) == 0 {
+                    live[i].failed = true
+                    t.settle(live[i].append, seq: nil)
+                } else {
+                    live[i].seq = nextSeq
+                    t.settle(live[i].append, seq: nextSeq)
+                    nextSeq += 1
+                }
+            default:
+                indexed = min(nextSeq, indexed + UInt64(random(3)))
+                t.prune(indexedEnd: indexed)
+                live.removeAll { $0.settled && ($0.failed || $0.seq! < indexed) }
+            }
+            for claim in live {
+                for id in claim.ids {
+                    let h = t.lookup(claim.project)?[id]
+                    if !claim.settled {
+                        #expect(isWriting(h, claim.append), "seed \(seed) step \(step): id \(id) of an unsettled append")
+                    } else if claim.failed {
+                        #expect(h == nil, "seed \(seed) step \(step): id \(id) of a failed append")
+                    } else {
+                        #expect(writtenSeq(h) == claim.seq, "seed \(seed) step \(step): id \(id), indexed to \(indexed)")
+                    }
+                }
+            }
+        }
+        for claim in live where !claim.settled { t.settle(claim.append, seq: nil) }
+        t.prune(indexedEnd: nextSeq)
+        #expect(t.count == 0, "everything is dropped once indexed")
     }
 }

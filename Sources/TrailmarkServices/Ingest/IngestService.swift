@@ -28,17 +28,12 @@ public actor IngestService {
     private let logger: Logger
     private let metrics: ServiceMetrics
 
-    /// One append on its way to disk, with the ids it carries.
+    /// One append on its way to disk (`UnindexedIDs` knows the ids it claimed).
     private final class PendingAppend: Sendable {
         let task: Task<UInt64, any Error>
-        let project: String
-        /// Fingerprints of the event ids it writes.
-        let ids: [UInt64]
 
-        init(task: Task<UInt64, any Error>, project: String, ids: [UInt64]) {
+        init(task: Task<UInt64, any Error>) {
             self.task = task
-            self.project = project
-            self.ids = ids
         }
     }
 
@@ -151,14 +146,14 @@ public actor IngestService {
         // Client-sent ids the engine already stores: one lock for the batch.
         let candidates = fingerprints.indices.map { generated[$0] ? 0 : fingerprints[$0] }
         var duplicate = engine.areDuplicates(project: project, fingerprints: candidates)
-        let holders = unindexed.holders(of: project)
+        let holders = unindexed.lookup(project)
         var duplicates = 0
         for i in events.indices where !generated[i] {
             let fp = fingerprints[i]
             if let holder = holders?[fp] {
                 switch holder {
                 case .writing(let other):
-                    if let other = unindexed.append(other) { return .waitFor(other) }
+                    return .waitFor(other)
                 case .written: duplicate[i] = true
                 }
             }
@@ -203,8 +198,7 @@ public actor IngestService {
                     if let offered { handoff?.withdraw(offered, payload: payload) }
                     throw error
                 }
-            },
-            project: project, ids: ids)
+            })
         unindexed.claim(ids, for: append, in: project)
         let result = await Self.outcome(of: append)
         settle(append, result)
@@ -223,7 +217,7 @@ public actor IngestService {
     /// Idempotent: the appender and every batch that waited on it call it.
     private func settle(_ append: PendingAppend, _ result: Result<UInt64, any Error>) {
         let seq: UInt64? = if case .success(let seq) = result { seq } else { nil }
-        unindexed.settle(append, ids: append.ids, in: append.project, seq: seq)
+        unindexed.settle(append, seq: seq)
     }
 
     static let shuttingDown = APIError(.unavailable, "the server is shutting down", retryAfterSeconds: 1)

@@ -1,82 +1,127 @@
 import DequeModule
 
 /// The `event_id` fingerprints the ingest service has claimed that the engine does not
-/// answer for yet: those of appends still on their way to disk (`writing`) and those of
-/// records written but not yet indexed by the log tailer (`written`). Owned by
-/// `IngestService` (one actor), so it needs no lock.
+/// answer for yet: those of appends still on their way to disk and those of records
+/// written but not yet indexed by the log tailer. Owned by `IngestService` (one actor),
+/// so it needs no lock.
 ///
-/// Each id has one entry for its whole life: inserted when a batch claims it, switched to
-/// `written` when the append succeeds (removed when it fails), removed once the tailer's
-/// indexed end passes the record. Removal walks a FIFO of written appends in completion
-/// order (a later seq ahead of an earlier one only delays pruning, never makes it early),
-/// so the cost per event is one insert, one update and one removal, whatever the lag.
+/// Each id maps to the number of the append that claimed it; the append's state
+/// (writing, written at `seq`, failed) is kept once per append, so settling an append
+/// costs the same for one id or a thousand. Ids live in two generations of tables: claims
+/// go to the young one; once every append of the old generation has settled and each
+/// written record is below the tailer's indexed end, the old tables are dropped whole (the
+/// engine answers for those ids now) and the young generation becomes the old one. So the
+/// cost per id is one insert, whatever the lag, and no id is dropped before it is indexed.
+///
+/// A later claim of the same id (a fingerprint collision between server-generated ids)
+/// shadows the earlier one: lookups try the young generation first, and within one the
+/// later claim overwrites the entry.
 struct UnindexedIDs<Append: AnyObject> {
+    /// What a lookup finds.
     enum Holder {
-        /// An append that has not finished (its identity; `append(_:)` gives the object):
-        /// its outcome decides. An identity, not a reference, so the per-id entries cost
-        /// no reference counting.
-        case writing(ObjectIdentifier)
+        /// An append that has not finished: its outcome decides.
+        case writing(Append)
         /// Stored in log record `seq`: a retry of it is a duplicate.
         case written(seq: UInt64)
     }
 
-    /// project → fingerprint → holder.
-    private var table: [String: FingerprintTable<Holder>] = [:]
-    /// The unfinished appends by identity; an entry keeps its object alive (so the
-    /// identity cannot be reused) until the append is settled.
-    private var writing: [ObjectIdentifier: Append] = [:]
-    /// Successful appends in completion order, until the engine has indexed them.
-    private var written: Deque<(seq: UInt64, project: String, ids: [UInt64])> = []
-    /// Ids held, over all projects.
-    var count: Int { table.values.reduce(0) { $0 + $1.count } }
-
-    /// The holders of `project`'s ids (a copy-on-write share, for one batch's lookups
-    /// without hashing the project name per event); nil when it holds none.
-    func holders(of project: String) -> FingerprintTable<Holder>? {
-        table[project]
+    fileprivate enum State {
+        case writing(Append)
+        case written(seq: UInt64)
+        case failed
     }
 
-    /// The unfinished append a `.writing` holder names.
-    func append(_ id: ObjectIdentifier) -> Append? { writing[id] }
+    private struct Generation {
+        /// project → fingerprint → append number.
+        var tables: [String: FingerprintTable<UInt64>] = [:]
+        /// The first append number of the generation (the young one's runs to `nextNumber`).
+        var firstNumber: UInt64
+        /// Appends of the generation still writing.
+        var writing = 0
+        /// The highest seq the generation's appends were written at, plus one (0: none).
+        var writtenEnd: UInt64 = 0
 
-    /// Claims `ids` for `append`.
-    mutating func claim(_ ids: [UInt64], for append: Append, in project: String) {
-        let identity = ObjectIdentifier(append)
-        writing[identity] = append
-        var projectTable = table.removeValue(forKey: project) ?? FingerprintTable()
-        projectTable.reserveCapacity(projectTable.count + ids.count)
-        for id in ids { projectTable[id] = .writing(identity) }
-        table[project] = projectTable
+        var idCount: Int { tables.values.reduce(0) { $0 + $1.count } }
     }
 
-    /// Records the outcome of `append` for the ids it still holds. Idempotent: the appender
-    /// and every batch that waited on it may call it; only the first call changes anything.
-    mutating func settle(_ append: Append, ids: [UInt64], in project: String, seq: UInt64?) {
-        let identity = ObjectIdentifier(append)
-        guard writing.removeValue(forKey: identity) != nil, var projectTable = table.removeValue(forKey: project) else { return }
-        var changed = false
-        for id in ids {
-            guard case .writing(let holder)? = projectTable[id], holder == identity else { continue }
-            changed = true
-            if let seq {
-                projectTable[id] = .written(seq: seq)
-            } else {
-                projectTable[id] = nil
+    /// Append states by number, from `old.firstNumber` to `nextNumber`.
+    private var states: Deque<State> = []
+    private var nextNumber: UInt64 = 0
+    private var old = Generation(firstNumber: 0)
+    private var young = Generation(firstNumber: 0)
+    /// The number of each unsettled append, by identity.
+    private var numbers: [ObjectIdentifier: UInt64] = [:]
+
+    /// Ids held, over all projects and both generations (for tests and metrics).
+    var count: Int { old.idCount + young.idCount }
+
+    /// A view of `project`'s ids for one batch's lookups (copy-on-write shares, so no
+    /// per-event hashing of the project name); nil when it holds none.
+    func lookup(_ project: String) -> Lookup? {
+        let y = young.tables[project], o = old.tables[project]
+        guard y != nil || o != nil else { return nil }
+        return Lookup(young: y, old: o, states: states, firstNumber: old.firstNumber)
+    }
+
+    struct Lookup {
+        fileprivate let young: FingerprintTable<UInt64>?
+        fileprivate let old: FingerprintTable<UInt64>?
+        fileprivate let states: Deque<State>
+        fileprivate let firstNumber: UInt64
+
+        /// Who holds `fingerprint` (never 0), or nil when nobody does.
+        subscript(fingerprint: UInt64) -> Holder? {
+            // A failed claim frees the id; an older claim may still hold it.
+            holder(young?[fingerprint]) ?? holder(old?[fingerprint])
+        }
+
+        private func holder(_ number: UInt64?) -> Holder? {
+            guard let number else { return nil }
+            switch states[Int(number - firstNumber)] {
+            case .writing(let append): return .writing(append)
+            case .written(let seq): return .written(seq: seq)
+            case .failed: return nil
             }
         }
-        if !projectTable.isEmpty { table[project] = projectTable }
-        if changed, let seq { written.append((seq, project, ids)) }
     }
 
-    /// Drops the ids of records below `indexedEnd`: the engine answers for them now.
+    /// Claims `ids` for `append` (which must not have claimed before).
+    mutating func claim(_ ids: [UInt64], for append: Append, in project: String) {
+        let number = nextNumber
+        nextNumber += 1
+        states.append(.writing(append))
+        numbers[ObjectIdentifier(append)] = number
+        young.writing += 1
+        var table = young.tables.removeValue(forKey: project) ?? FingerprintTable()
+        table.reserveCapacity(table.count + ids.count)
+        for id in ids { table.updateValue(number, forKey: id) }
+        young.tables[project] = table
+    }
+
+    /// Records the outcome of `append` (`seq`, or nil when it failed). Idempotent: the
+    /// appender and every batch that waited on it may call it; only the first call counts.
+    mutating func settle(_ append: Append, seq: UInt64?) {
+        guard let number = numbers.removeValue(forKey: ObjectIdentifier(append)) else { return }
+        states[Int(number - old.firstNumber)] = seq.map { .written(seq: $0) } ?? .failed
+        if number >= young.firstNumber {
+            young.writing -= 1
+            if let seq { young.writtenEnd = max(young.writtenEnd, seq + 1) }
+        } else {
+            old.writing -= 1
+            if let seq { old.writtenEnd = max(old.writtenEnd, seq + 1) }
+        }
+    }
+
+    /// Drops the generations whose every record is below `indexedEnd` (the engine answers
+    /// for their ids now); the young generation is checked right after the old one.
     mutating func prune(indexedEnd: UInt64) {
-        while let oldest = written.first, oldest.seq < indexedEnd {
-            written.removeFirst()
-            guard var projectTable = table.removeValue(forKey: oldest.project) else { continue }
-            for id in oldest.ids {
-                if case .written(let seq)? = projectTable[id], seq == oldest.seq { projectTable[id] = nil }
-            }
-            if !projectTable.isEmpty { table[oldest.project] = projectTable }
+        while old.writing == 0 && old.writtenEnd <= indexedEnd {
+            let dropped = Int(young.firstNumber - old.firstNumber)
+            states.removeFirst(dropped)
+            let emptyYoung = young.tables.isEmpty && young.writing == 0
+            old = young
+            young = Generation(firstNumber: nextNumber)
+            if emptyYoung { break }
         }
     }
 }
