@@ -117,10 +117,10 @@ struct EventGenerator {
         "\(run)-\(stream)-\(BatchTemplate.paddedSeq(Int(seq)))-"
     }
 
-    /// The identifies gathered so far (at most `max`), emptying the list.
+    /// The oldest identifies gathered so far (at most `max`), removed from the list.
     mutating func takeIdentifies(max: Int = 1000) -> [Identify] {
         let taken = Array(identifies.prefix(max))
-        identifies.removeAll()
+        identifies.removeFirst(taken.count)  // the rest go with the next call
         return taken
     }
 

@@ -126,7 +126,7 @@ struct LoadCommand: AsyncParsableCommand {
             verification = try await verifier.verify(ledgers: ledgers, identifies: identifyLedger.snapshot(), from: startedMicros - 3_600_000_000, to: Clock.nowMicros() + 3_600_000_000)
         }
         let report = LoadReport(metrics: metrics.snapshot(), elapsed: elapsed, verification: verification,
-                                restarts: server?.restarts ?? 0, ledgers: ledgers)
+                                restarts: server?.restarts ?? 0, ledgers: ledgers, templates: !freshBatches)
         print(json ? report.json() : report.text())
         for transport in transports { await transport.close() }
         server?.stop()

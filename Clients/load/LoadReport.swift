@@ -9,6 +9,10 @@ struct LoadReport {
     let verification: Verifier.Result?
     let restarts: Int
     let ledgers: [StreamLedger]
+    /// Batches resent as templates after each stream's first 16 (`BatchSource`), not all
+    /// generated: sessions, visitors' stages and identifies stop changing after those, so
+    /// figures are comparable only between runs of the same mode.
+    let templates: Bool
 
     var seconds: Double { Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18 }
     var eventsPerSecond: Double { seconds > 0 ? Double(metrics.eventsAcked) / seconds : 0 }
@@ -26,6 +30,7 @@ struct LoadReport {
     func text() -> String {
         var lines = [
             "duration        \(String(format: "%.2f", seconds)) s",
+            "batches         \(templates ? "16 generated per stream, then resent with new ids and times" : "all generated (--fresh-batches)")",
             "events acked    \(Self.group(metrics.eventsAcked))  (\(Self.group(UInt64(eventsPerSecond)))/s)",
             "batches acked   \(Self.group(metrics.batchesAcked))  (\(String(format: "%.0f", batchesPerSecond))/s)",
             "ack latency ms  p50 \(f(ms(50)))  p90 \(f(ms(90)))  p99 \(f(ms(99)))  p99.9 \(f(ms(99.9)))  max \(f(maxMs))",
@@ -44,6 +49,7 @@ struct LoadReport {
     func json() -> String {
         var object: [String: Any] = [
             "duration_s": seconds,
+            "batches": templates ? "templates" : "fresh",
             "events_acked": metrics.eventsAcked,
             "events_sent": metrics.eventsSent,
             "events_accepted": metrics.eventsAccepted,

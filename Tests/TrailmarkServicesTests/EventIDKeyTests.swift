@@ -72,4 +72,28 @@ import TrailmarkWire
         #expect(throws: InstallSecret.Failure.self) { _ = try KeyStore(directory: dir) }
         #expect(try Data(contentsOf: pepper) == Data(repeating: 7, count: 31), "the file is left for the operator")
     }
+
+    /// A server and `trailmark keys` starting together on a new directory must not each
+    /// keep a pepper of their own.
+    @Test func concurrentCreatorsAgreeOnOneSecret() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tm-secret-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let url = dir.appendingPathComponent("pepper")
+        let results = try await withThrowingTaskGroup(of: ([UInt8], Bool).self) { group in
+            for _ in 0..<16 {
+                group.addTask {
+                    let r = try InstallSecret.loadOrCreate(url, byteCount: 32)
+                    return (r.bytes, r.created)
+                }
+            }
+            var all: [([UInt8], Bool)] = []
+            for try await r in group { all.append(r) }
+            return all
+        }
+        #expect(Set(results.map(\.0)).count == 1, "every creator uses the same secret")
+        #expect(results.filter(\.1).count == 1, "exactly one created it")
+        #expect(try Data(contentsOf: url) == Data(results[0].0))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["pepper"], "no temporary file is left")
+    }
 }

@@ -66,10 +66,15 @@ public final class ServiceHub: Sendable {
         keys = try KeyStore(directory: dataURL)
         let records = LogRecordFetcher(log: log)
         self.records = records
-        // Created after the log's lock is held, so two servers cannot make two keys.
-        let fingerprintKey = try InstallSecret.loadOrCreate(dataURL.appendingPathComponent(Self.fingerprintKeyFileName), byteCount: 16)
+        let keyURL = dataURL.appendingPathComponent(Self.fingerprintKeyFileName)
+        let fingerprintKey = try InstallSecret.loadOrCreate(keyURL, byteCount: 16)
+        if fingerprintKey.created && log.committedEnd > 0 {
+            // A log without its key: a restore that missed the file, or a directory made
+            // before keys existed. Only forgotten events' retries are affected.
+            logger.warning("made a new event_id fingerprint key for a log that already holds records: retries of events erased by a forget may be stored again; restore \(keyURL.path) from the backup of this directory if there is one")
+        }
         // 16 bytes by construction, so the key always parses.
-        let fingerprint = EventIDFingerprint(key: SipHash(key: fingerprintKey)!)
+        let fingerprint = EventIDFingerprint(key: SipHash(key: fingerprintKey.bytes)!)
         engine = EventEngine(fetcher: { project, seq in records.fetch(project: project, seq: seq) }, fingerprint: fingerprint)
         progress = IndexProgress()
         self.metrics = metrics

@@ -29,7 +29,7 @@ public final class KeyStore: Sendable {
     public init(directory: URL) throws {
         self.directory = directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        pepper = try InstallSecret.loadOrCreate(directory.appendingPathComponent(Self.pepperFileName), byteCount: 32)
+        pepper = try InstallSecret.loadOrCreate(directory.appendingPathComponent(Self.pepperFileName), byteCount: 32).bytes
         let fileURL = directory.appendingPathComponent(Self.fileName)
         keys = Mutex(try Self.load(fileURL))
         let modified = Self.modificationDate(fileURL)
