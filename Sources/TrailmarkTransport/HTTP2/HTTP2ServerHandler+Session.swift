@@ -15,6 +15,7 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
             let created = ServerStream(id: streamID)
             streams.insert(created)
             lastStream = created
+            session?.memoryPool.keepsFreedBlocks = true  // the connection is in use (see the pool)
         }
         return .ok
     }

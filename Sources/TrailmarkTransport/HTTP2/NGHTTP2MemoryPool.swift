@@ -18,8 +18,9 @@ import Darwin
 /// alignment): word 0 is the size class (0…2, or `largeClass`), word 1 is the free-list link
 /// while the block is pooled, or the payload size of a large block.
 ///
-/// Bounds: at most `blocksPerClassMax` blocks are kept per class (about 16 KiB in all); the
-/// rest go back to `free`. Ownership: the owning `NGHTTP2Session` frees the session first
+/// Bounds: nothing is kept until `keepsFreedBlocks` is set (the server sets it when a
+/// connection opens its first stream, so an idle connection holds no pooled blocks); then at
+/// most `blocksPerClassMax` blocks per class (about 16 KiB in all); the rest go to `free`. Ownership: the owning `NGHTTP2Session` frees the session first
 /// (which returns every block here), then this pool, whose `deinit` frees the kept blocks.
 ///
 /// Threading: not Sendable; called only from inside its session's nghttp2 calls, which run on
@@ -37,6 +38,9 @@ final class NGHTTP2MemoryPool {
     // on a path taken about sixteen times per request. Allocated in init, freed in deinit.
     private let heads = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: 3)
     private let counts = UnsafeMutablePointer<Int>.allocate(capacity: 3)
+    /// Whether freed small blocks are kept for reuse (else they go straight to `free`).
+    /// Unchecked exclusivity: a flag read on every free, touched by one thread at a time.
+    @exclusivity(unchecked) var keepsFreedBlocks = false
 
     init() {
         heads.initialize(repeating: nil, count: 3)
@@ -87,7 +91,7 @@ final class NGHTTP2MemoryPool {
         guard let pointer else { return }
         let block = pointer - Self.headerBytes
         let index = block.load(as: Int.self)
-        guard index != Self.largeClass, counts[index] < Self.blocksPerClassMax else {
+        guard keepsFreedBlocks, index != Self.largeClass, counts[index] < Self.blocksPerClassMax else {
             free(block)
             return
         }

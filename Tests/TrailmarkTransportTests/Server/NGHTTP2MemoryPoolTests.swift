@@ -15,6 +15,11 @@ import Testing
 
     @Test func liveBlocksKeepTheirBytesAndFreedOnesAreReusedUpToTheCap() throws {
         let pool = NGHTTP2MemoryPool()
+        // Until reuse is switched on (an idle connection), freed blocks go back to free().
+        let early = try #require(pool.allocate(100))
+        pool.release(early)
+        #expect(pool.pooledBlocks == 0)
+        pool.keepsFreedBlocks = true
         let sizes = [1, 40, 64, 65, 152, 224, 256, 257, 5000]
         var live: [(UnsafeMutableRawPointer, Int, Int)] = []
         for (seed, size) in sizes.enumerated() {
@@ -39,6 +44,7 @@ import Testing
 
     @Test func zeroedAllocationAndReallocationFollowC() throws {
         let pool = NGHTTP2MemoryPool()
+        pool.keepsFreedBlocks = true
         let zeroed = try #require(pool.allocateZeroed(count: 10, size: 12))
         #expect((0..<120).allSatisfy { zeroed.load(fromByteOffset: $0, as: UInt8.self) == 0 })
         #expect(pool.allocateZeroed(count: Int.max, size: 2) == nil)
