@@ -48,6 +48,14 @@ enum BenchProcess {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
+    /// CPU time (user + system) of this process's reaped children so far, in seconds.
+    static func childrenCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
     /// This process's resident set size in bytes (/proc/self/statm).
     static func residentBytes() -> Int {
         guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
@@ -65,18 +73,24 @@ struct BenchError: Error, CustomStringConvertible {
 struct H2Load {
     let requestsPerSecond: Double
     let cpuMicrosPerRequest: Double
+    /// h2load's own CPU per request (it runs on one thread: when it is the busier side, it
+    /// bounds requests/s whatever the server costs).
+    let clientCPUMicrosPerRequest: Double
 
     static func run(url: String, extra: [String], requests: Int, serverPID: Int32) async throws -> H2Load {
         _ = try await output(url: url, extra: extra, requests: max(1000, requests / 10))
         let before = BenchProcess.cpuSeconds(serverPID)
+        let clientBefore = BenchProcess.childrenCPUSeconds()
         let text = try await output(url: url, extra: extra, requests: requests)
         let cpu = BenchProcess.cpuSeconds(serverPID) - before
+        let client = BenchProcess.childrenCPUSeconds() - clientBefore
         guard text.contains("\(requests) succeeded"),
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("finished in") }),
               let rate = line.split(separator: ",").dropFirst().first?.split(separator: " ").first.flatMap({ Double($0) }) else {
             throw BenchError(message: "h2load against \(url) failed:\n\(text)")
         }
-        return H2Load(requestsPerSecond: rate, cpuMicrosPerRequest: cpu * 1e6 / Double(requests))
+        return H2Load(requestsPerSecond: rate, cpuMicrosPerRequest: cpu * 1e6 / Double(requests),
+                      clientCPUMicrosPerRequest: client * 1e6 / Double(requests))
     }
 
     /// Runs h2load once (1 thread, `connections` × `streams`) and returns what it printed.

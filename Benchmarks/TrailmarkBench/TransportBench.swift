@@ -12,6 +12,8 @@ import TrailmarkTransport
 /// Our server runs in this process on one event loop (nghttpd's default is one thread too).
 enum TransportBench {
     static var requests: Int { Int(ProcessInfo.processInfo.environment["TRANSPORT_BENCH_REQUESTS"] ?? "") ?? 200_000 }
+    /// `TRANSPORT_BENCH_QUICK=1`: only the nghttpd comparison (for quick A/B runs while tuning).
+    static var quick: Bool { ProcessInfo.processInfo.environment["TRANSPORT_BENCH_QUICK"] == "1" }
     static let grpcAnchor = ".build-grpc-echo/release/GRPCSwiftEcho"
     static let probe = "Tests/transport/h2_probe.py"
 
@@ -45,6 +47,12 @@ enum TransportBench {
                   anchor: fmt(anchor.requestsPerSecond, decimals: 0), ratio: fmt(ours.requestsPerSecond / anchor.requestsPerSecond) + "x", goal: "≥ 0.9x")
         table.add("server CPU µs/request (ours vs nghttpd)", value: fmt(ours.cpuMicrosPerRequest), anchor: fmt(anchor.cpuMicrosPerRequest),
                   ratio: fmt(ours.cpuMicrosPerRequest / anchor.cpuMicrosPerRequest) + "x", goal: "printed")
+        table.add("h2load CPU µs/request (against ours vs nghttpd)", value: fmt(ours.clientCPUMicrosPerRequest), anchor: fmt(anchor.clientCPUMicrosPerRequest),
+                  ratio: fmt(ours.clientCPUMicrosPerRequest / anchor.clientCPUMicrosPerRequest) + "x", goal: "printed")
+        if quick {
+            await server.shutdown()
+            return table
+        }
 
         if FileManager.default.isExecutableFile(atPath: grpcAnchor) {
             let grpc = try BenchProcess.start(grpcAnchor, ["18602", certs.certificateChainFile, certs.privateKeyFile])

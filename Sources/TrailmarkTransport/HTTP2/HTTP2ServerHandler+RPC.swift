@@ -40,11 +40,11 @@ extension HTTP2ServerHandler {
         } else {
             session.consume(streamID: stream.id, bytes: bytes.count)
         }
-        // Fast path: a single-request call whose whole message is in this chunk.
+        // Fast path: a single-request call whose whole, valid message is in this chunk (any
+        // other chunk, including a bad flag or length, goes to the deframer, which reports it).
         if stream.inbound == nil, stream.singleRequest == nil, stream.deframer?.bufferedBytes == 0,
-           let length = try? MessageFraming.parsePrefix(bytes, messageBytesMax: shared.limits.messageBytesMax),
-           bytes.count == MessageFraming.prefixBytes + length {
-            stream.singleRequest = Array(bytes[MessageFraming.prefixBytes...])
+           let length = Self.wholeMessageLength(bytes, messageBytesMax: shared.limits.messageBytesMax) {
+            stream.singleRequest = Array(UnsafeRawBufferPointer(rebasing: bytes[(bytes.count - length)...]))
             return
         }
         guard var deframer = stream.deframer else { return }
@@ -66,6 +66,17 @@ extension HTTP2ServerHandler {
         } catch {
             failRPC(stream, RPCStatusTable.rpcError(for: error))
         }
+    }
+
+    /// The body length when `bytes` is exactly one uncompressed message (flag 0, length at most
+    /// `messageBytesMax`, nothing after it); nil otherwise. Reads the 5-byte prefix directly:
+    /// `MessageFraming.parsePrefix` is generic across the module boundary, and its
+    /// unspecialised element reads cost about four heap allocations per call.
+    static func wholeMessageLength(_ bytes: UnsafeRawBufferPointer, messageBytesMax: Int) -> Int? {
+        guard bytes.count >= MessageFraming.prefixBytes, bytes[0] == 0 else { return nil }
+        let length = Int(bytes[1]) << 24 | Int(bytes[2]) << 16 | Int(bytes[3]) << 8 | Int(bytes[4])
+        guard length <= messageBytesMax, bytes.count == MessageFraming.prefixBytes + length else { return nil }
+        return length
     }
 
     /// A streaming handler took a message: pay back owed window once the queue is short.

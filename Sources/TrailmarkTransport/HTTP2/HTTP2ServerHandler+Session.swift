@@ -15,6 +15,7 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
             let created = ServerStream(id: streamID)
             streams.insert(created)
             lastStream = created
+            session?.memoryPool.keepsFreedBlocks = true  // the connection is in use (see the pool)
         }
         return .ok
     }
@@ -34,7 +35,7 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
                 stream.method = HeaderBytes.equal(value, "POST") ? "POST" : HeaderBytes.equal(value, "GET") ? "GET"
                     : String(decoding: value, as: UTF8.self)
             } else if HeaderBytes.equal(name, ":authority") {
-                stream.authority = String(decoding: value, as: UTF8.self)
+                stream.authority = recentHeaders.strings(name: name, value: value).value
             }
             return .ok
         }
@@ -51,21 +52,16 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
             stream.headers.addLowercased("te", trailers ? "trailers" : String(decoding: value, as: UTF8.self))
             return .ok
         }
-        let valueString = String(decoding: value, as: UTF8.self)
+        // Fields that repeat from request to request reuse the connection's Strings.
+        let (nameString, valueString) = recentHeaders.strings(name: name, value: value)
         if HeaderBytes.equal(name, "content-length") {
             stream.contentLength = Int(valueString)
-            stream.headers.addLowercased("content-length", valueString)
-        } else if HeaderBytes.equal(name, "user-agent") {
-            stream.headers.addLowercased("user-agent", valueString)
         } else if HeaderBytes.equal(name, "grpc-timeout") {
             stream.grpcTimeout = valueString
-            stream.headers.addLowercased("grpc-timeout", valueString)
         } else if HeaderBytes.equal(name, "grpc-encoding") {
             stream.grpcEncoding = valueString
-            stream.headers.addLowercased("grpc-encoding", valueString)
-        } else {
-            stream.headers.addLowercased(String(decoding: name, as: UTF8.self), valueString)
         }
+        stream.headers.addLowercased(nameString, valueString)
         return .ok
     }
 

@@ -54,6 +54,8 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     @exclusivity(unchecked) var recentPath = ""
     @exclusivity(unchecked) var recentPathHandler: RPCHandler?
     @exclusivity(unchecked) var recentPathRouted = false
+    /// Strings of header fields seen on earlier requests of this connection (bounded).
+    @exclusivity(unchecked) var recentHeaders = HeaderStringCache()
 
     init(shared: ServerShared) {
         self.shared = shared

@@ -73,6 +73,9 @@ final class NGHTTP2Session {
     // unowned(unsafe): the delegate owns this session and outlives it (see the type docs).
     unowned(unsafe) let delegate: any NGHTTP2SessionDelegate
     let role: Role
+    /// nghttp2's allocator for this session. Declared after `session`, and `deinit` frees
+    /// the session in its body, so every block is back in the pool before the pool goes.
+    let memoryPool = NGHTTP2MemoryPool()
 
     init(role: Role, settings: Settings, resetBurst: UInt64 = 1000, resetRatePerSecond: UInt64 = 33,
          delegate: any NGHTTP2SessionDelegate) throws(TransportError) {
@@ -98,9 +101,11 @@ final class NGHTTP2Session {
         var created: OpaquePointer?
         // Unretained: see the type's doc comment.
         let userData = Unmanaged.passUnretained(self).toOpaque()
+        // nghttp2 copies the allocator struct; the pool it points to lives as long as `self`.
+        var allocator = memoryPool.nghttp2Allocator
         let rc = role == .server
-            ? nghttp2_session_server_new2(&created, callbacks, userData, option)
-            : nghttp2_session_client_new2(&created, callbacks, userData, option)
+            ? nghttp2_session_server_new3(&created, callbacks, userData, option, &allocator)
+            : nghttp2_session_client_new3(&created, callbacks, userData, option, &allocator)
         guard rc == 0, let created else { throw TransportError(.http2, "creating the session: \(Self.describe(rc))") }
         session = created
 

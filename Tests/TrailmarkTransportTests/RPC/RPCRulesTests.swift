@@ -29,6 +29,25 @@ import TrailmarkWire
         #expect(GRPCTimeout.encode(.milliseconds(1500)) == "1500000u")
     }
 
+    /// The server's single-chunk fast path takes only what the deframer would return as one
+    /// whole message; a bad flag, an oversized length, a short or a longer chunk go to the deframer.
+    @Test func wholeMessageFastPathMatchesTheDeframer() throws {
+        let cases: [[UInt8]] = [
+            [0, 0, 0, 0, 3, 7, 8, 9], [0, 0, 0, 0, 0], [1, 0, 0, 0, 1, 5], [2, 0, 0, 0, 0],
+            [0, 0, 0, 0, 9, 1, 2, 3], [0, 0, 0, 0, 1, 1, 0], [0, 0, 0], [0, 0, 0, 0, 17] + Array(repeating: 1, count: 17),
+            [0, 0xFF, 0xFF, 0xFF, 0xFF, 1],
+        ]
+        for bytes in cases {
+            let fast = bytes.withUnsafeBytes { HTTP2ServerHandler.wholeMessageLength($0, messageBytesMax: 16) }
+            var deframer = MessageDeframer(messageBytesMax: 16)
+            deframer.append(bytes)
+            let message = try? deframer.next()
+            let whole = (message ?? nil).flatMap { deframer.bufferedBytes == 0 ? $0 : nil }
+            #expect(fast == whole?.count, "\(bytes)")
+            if let fast { #expect(Array(bytes[(bytes.count - fast)...]) == whole) }
+        }
+    }
+
     @Test func grpcMessagePercentEncoding() {
         let text = "naïve 100% sure\n"
         let encoded = PercentEncoding.encode(text)
