@@ -5,7 +5,7 @@ import Synchronization
 import TrailmarkStorage
 
 /// `producers` threads push `items` in total through `push` while the calling thread takes
-/// them with `popBatch`; returns seconds. The same loop drives the ring and its anchor, with
+/// them with `popBatch`; returns the rate and how often threads slept. The same loop drives the ring and its anchor, with
 /// the log's own kind of waiting:
 ///
 /// - the consumer, finding nothing, yields twice (a producer is likely about to publish),
@@ -21,16 +21,18 @@ import TrailmarkStorage
 /// 0.04x-4x; with waiting threads asleep the ring won 17 of 21 ratios measured while other
 /// builds loaded the machine.
 func runQueue(producers: Int, items: Int, push: @escaping @Sendable (Int) -> Bool,
-              popBatch: (inout [Int]) -> Int) -> Double {
+              popBatch: (inout [Int]) -> Int) -> QueueRun {
     let yieldsBeforeSleep = 2
     let perProducer = items / producers
     let consumerParker = ConsumerParker()
     let space = SpaceEvent()
+    let sleeps = ManagedAtomic<Int>(0)
     let clock = ContinuousClock()
     let started = clock.now
     var threads: [pthread_t] = []
     for _ in 0..<producers {
         threads.append(startThread {
+            var slept = 0
             for i in 0..<perProducer {
                 var tries = 0
                 while !push(i) {
@@ -38,16 +40,20 @@ func runQueue(producers: Int, items: Int, push: @escaping @Sendable (Int) -> Boo
                     if tries <= yieldsBeforeSleep {
                         sched_yield()
                     } else {
+                        slept += 1
                         space.wait { push(i) }
                         break
                     }
                 }
                 consumerParker.unpark()
             }
+            sleeps.wrappingIncrement(by: slept, ordering: .relaxed)
         })
     }
     var received = 0
     var idle = 0
+    var parks = 0
+    var drains = 0
     var batch: [Int] = []
     batch.reserveCapacity(256)
     while received < perProducer * producers {
@@ -63,18 +69,33 @@ func runQueue(producers: Int, items: Int, push: @escaping @Sendable (Int) -> Boo
             consumerParker.prepareToPark()
             taken = popBatch(&batch)
             if taken == 0 {
+                parks += 1
                 consumerParker.park()
                 continue
             }
             consumerParker.cancelPark()
         }
         idle = 0
+        drains += 1
         received += taken
         space.notify()
     }
     for thread in threads { pthread_join(thread, nil) }
     let elapsed = clock.now - started
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return QueueRun(itemsPerSecond: Double(perProducer * producers) / seconds, consumerParks: parks,
+                    producerSleeps: sleeps.load(ordering: .relaxed), drains: drains)
+}
+
+/// One `runQueue` measurement.
+struct QueueRun {
+    var itemsPerSecond: Double
+    /// Times the consumer went to sleep on its `ConsumerParker`.
+    var consumerParks: Int
+    /// Times a producer found the queue full past its yields and slept on the `SpaceEvent`.
+    var producerSleeps: Int
+    /// Batches the consumer took (calls of `popBatch` that returned items).
+    var drains: Int
 }
 
 /// Producers sleep here while the queue is full; the consumer wakes them all after it frees
