@@ -29,16 +29,10 @@ enum RingBench {
             var ring: [QueueRun] = [], deque: [QueueRun] = [], ratios: [Double] = []
             for round in 0..<rounds {
                 let measureRing = {
-                    let queue = MPSCRing<Int>(capacity: capacity)
-                    ring.append(runQueue(producers: producers, items: items,
-                                         push: { queue.tryEnqueue($0) == .enqueued },
-                                         popBatch: { queue.drain(into: &$0, limit: batch) }))
+                    ring.append(runQueue(RingQueue(capacity: capacity), producers: producers, items: items, batch: batch))
                 }
                 let measureDeque = {
-                    let queue = BoundedMutexDeque(capacity: capacity)
-                    deque.append(runQueue(producers: producers, items: items,
-                                          push: { queue.push($0) },
-                                          popBatch: { queue.pop(into: &$0, limit: batch) }))
+                    deque.append(runQueue(BoundedMutexDeque(capacity: capacity), producers: producers, items: items, batch: batch))
                 }
                 if round % 2 == 0 { measureRing(); measureDeque() } else { measureDeque(); measureRing() }
                 ratios.append(ring[round].itemsPerSecond / deque[round].itemsPerSecond)
@@ -70,33 +64,43 @@ enum RingBench {
 
     // MARK: One thread: the cost of an item with nobody else touching the queue
 
-    /// Pushes `capacity` items then drains them in batches, many times; reports ns per push
-    /// (with the producer's `unpark()`, as in `runQueue`) and per drained item. Best of 5.
+    /// Pushes `capacity` items (each push with its wake-up check, as in `runQueue`) then
+    /// drains them in batches, many times, all on one thread; reports ns per push and per
+    /// drained item. Best of 5 passes.
     private static func singleThreadRows(into table: inout BenchTable) {
+        let ring = singleThreadCost(RingQueue(capacity: capacity))
+        let deque = singleThreadCost(BoundedMutexDeque(capacity: capacity))
+        table.add("one thread: push (with wake-up check), ns per item", value: fmt(ring.push) + " ns",
+                  anchor: "Mutex<Deque> " + fmt(deque.push) + " ns", ratio: fmt(deque.push / ring.push) + "x")
+        table.add("one thread: drain, ns per item", value: fmt(ring.pop) + " ns",
+                  anchor: "Mutex<Deque> " + fmt(deque.pop) + " ns", ratio: fmt(deque.pop / ring.pop) + "x")
+    }
+
+    private static func singleThreadCost(_ queue: some BenchQueue) -> (push: Double, pop: Double) {
         let laps = 2_000
-        let ring = MPSCRing<Int>(capacity: capacity)
-        let deque = BoundedMutexDeque(capacity: capacity)
-        let parker = ConsumerParker()
+        let clock = ContinuousClock()
         var output: [Int] = []
         output.reserveCapacity(batch)
-        func best(_ body: () -> Void) -> Double {
-            (0..<5).map { _ in measure(body) }.min() ?? 0
+        var best = (push: Double.infinity, pop: Double.infinity)
+        for _ in 0..<6 { // the first pass also warms caches and pages
+            var pushing = Duration.zero, popping = Duration.zero
+            for _ in 0..<laps {
+                let started = clock.now
+                for i in 0..<capacity { _ = queue.push(i) }
+                let pushed = clock.now
+                repeat { output.removeAll(keepingCapacity: true) } while queue.pop(into: &output, limit: batch) > 0
+                popping += clock.now - pushed
+                pushing += pushed - started
+            }
+            let perItem = 1e9 / Double(laps * capacity)
+            best.push = min(best.push, seconds(pushing) * perItem)
+            best.pop = min(best.pop, seconds(popping) * perItem)
         }
-        func drainAll(_ popBatch: (inout [Int]) -> Int) {
-            repeat { output.removeAll(keepingCapacity: true) } while popBatch(&output) > 0
-        }
-        var ringPush = 0.0, ringPop = 0.0, dequePush = 0.0, dequePop = 0.0
-        for _ in 0..<2 { // the first pass warms caches and pages
-            ringPush = best { for _ in 0..<laps { for i in 0..<capacity { _ = ring.tryEnqueue(i); parker.unpark() }; drainAll { ring.drain(into: &$0, limit: batch) } } }
-            ringPop = best { for _ in 0..<laps { for i in 0..<capacity { _ = ring.tryEnqueue(i) }; drainAll { ring.drain(into: &$0, limit: batch) } } }
-            dequePush = best { for _ in 0..<laps { for i in 0..<capacity { _ = deque.push(i); parker.unpark() }; drainAll { deque.pop(into: &$0, limit: batch) } } }
-            dequePop = best { for _ in 0..<laps { for i in 0..<capacity { _ = deque.push(i) }; drainAll { deque.pop(into: &$0, limit: batch) } } }
-        }
-        let perItem = 1e9 / Double(laps * capacity)
-        table.add("one thread: push + unpark + drain, ns per item", value: fmt(ringPush * perItem) + " ns",
-                  anchor: "Mutex<Deque> " + fmt(dequePush * perItem) + " ns", ratio: fmt(dequePush / ringPush) + "x")
-        table.add("one thread: push + drain (no unpark), ns per item", value: fmt(ringPop * perItem) + " ns",
-                  anchor: "Mutex<Deque> " + fmt(dequePop * perItem) + " ns", ratio: fmt(dequePop / ringPop) + "x")
+        return best
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     private static func spread(_ values: [Double], unit: String) -> String {

@@ -42,12 +42,13 @@ import Atomics
 ///   element of position `p - capacity` was already moved out.
 /// - The shared copy may go backwards (two producers refreshing it race); a stale copy only
 ///   says "full" more often, sending producers to the real position.
-/// - `enqueuePosition` itself only arbitrates between producers (relaxed CAS): the data
-///   hand-offs are carried by the sequences and the consumer's position above.
-/// - Waking a parked consumer needs the publish (a store) ordered before the producer's
-///   read of the "parked" flag (a load); `ConsumerParker.unpark()` starts with a
-///   sequentially consistent fence for exactly that, so the ring's own hot path stays a
-///   plain release store (Dekker's pattern; the consumer's side has the matching fence).
+/// - `enqueuePosition` arbitrates between producers; the data hand-offs are carried by the
+///   sequences and the consumer's position above. Its successful CAS is sequentially
+///   consistent only for waking the consumer: a parking consumer re-reads the claim counter
+///   (`hasClaimedElement`) after announcing it will sleep, and a producer reads the
+///   "parked" flag after its claim (`ConsumerParker.unparkAfterClaim()`, which states the
+///   argument); so the hot path needs no fence (on x86 the CAS is the same `lock cmpxchg`
+///   whatever its ordering). A consumer that sees a claim not yet published stays awake.
 ///
 /// Batch drain (`drain(into:limit:)`): the consumer finds the run of published slots
 /// `[start, end)` (an **acquire** load of each sequence, as above; the same instruction as a
@@ -151,8 +152,11 @@ public final class MPSCRing<Element>: @unchecked Sendable {
                 if position &- consumer >= capacity { return .full }
                 cachedDequeuePosition.store(consumer, ordering: .releasing)
             }
+            // Sequentially consistent on success: the claim is what a parking consumer
+            // re-reads (`hasClaimedElement`, `ConsumerParker.unparkAfterClaim()`).
             let (claimed, current) = claims.weakCompareExchange(
-                expected: position, desired: position &+ 1, ordering: .relaxed)
+                expected: position, desired: position &+ 1,
+                successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
             if claimed { break }
             position = current
         }
@@ -209,10 +213,19 @@ public final class MPSCRing<Element>: @unchecked Sendable {
     }
 
     /// Whether the next element is published (consumer side; after
-    /// `ConsumerParker.prepareToPark()`'s fence this cannot miss a publish).
+    /// `ConsumerParker.prepareToPark()`'s fence this cannot miss a publish whose producer
+    /// then called `ConsumerParker.unpark()`).
     var hasPublishedElement: Bool {
         let position = dequeuePosition.load(ordering: .relaxed)
         return sequence(at: position).load(ordering: .sequentiallyConsistent) == position &+ 1
+    }
+
+    /// Whether a producer has claimed a position the consumer has not taken yet: published,
+    /// or about to be (its producer is between its claim and its publish). Consumer side.
+    /// Between `ConsumerParker.prepareToPark()` and `park()` this cannot miss a claim whose
+    /// producer then skipped the wake-up of `ConsumerParker.unparkAfterClaim()`.
+    public var hasClaimedElement: Bool {
+        enqueuePosition.load(ordering: .sequentiallyConsistent) & ~Self.closedBit != dequeuePosition.load(ordering: .relaxed)
     }
 
     /// Whether a producer would find the ring full right now (a snapshot, producer side).
