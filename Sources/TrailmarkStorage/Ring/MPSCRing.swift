@@ -26,10 +26,10 @@ import Atomics
 /// `dequeuePosition`, moves those elements out, and hands the whole run back with one store
 /// of its new position.
 ///
-/// Why the hand-back by position: the consumer never writes the slots, so a line of slots
-/// travels to the consumer once per lap and back once (the producer's next write) rather
-/// than also for the consumer's hand-back store and the next producer's read before its
-/// write, and producers read the consumer's line about once per drained run.
+/// Why this layout: the consumer never writes the slots' sequence lines, so a line of
+/// sequences travels once per lap (to the producers and back to the consumer's read) rather
+/// than three times (the consumer's read, its hand-back write, the next producer's read
+/// before its write), and producers read the consumer's line about once per drained run.
 ///
 /// Memory ordering (why each ordering is enough):
 /// - A producer's element write happens before its **release** store of `p + 1`; the
