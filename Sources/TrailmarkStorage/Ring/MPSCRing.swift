@@ -50,10 +50,10 @@ import Atomics
 ///   argument); so the hot path needs no fence (on x86 the CAS is the same `lock cmpxchg`
 ///   whatever its ordering). A consumer that sees a claim not yet published stays awake.
 ///
-/// Batch drain (`drain(into:limit:)`): the consumer walks the published slots from
-/// `dequeuePosition` (an **acquire** load of each sequence, as above; the same instruction
-/// as a plain load on x86, and ThreadSanitizer understands it), moving each element out as
-/// it goes, then hands the whole run back with one release store.
+/// Batch drain (`drain(into:limit:)`): the consumer finds the run of published slots
+/// `[start, end)` (an **acquire** load of each sequence, as above; the same instruction as a
+/// plain load on x86, and ThreadSanitizer understands it), moves those elements out in at
+/// most two contiguous copies, then hands the run back with one release store.
 ///
 /// Closing sets `closedBit` in `enqueuePosition` (one atomic OR), after which no position can
 /// be claimed; positions claimed before that are still published and drained.
@@ -75,15 +75,10 @@ public final class MPSCRing<Element>: @unchecked Sendable {
     /// Number of slots (a power of two).
     public let capacity: Int
     @usableFromInline let mask: Int
-    /// The slots, `slotStride` bytes each: a publication sequence (`Int`) then the element
-    /// at `elementOffset`, as in Vyukov's cell. Sequence and element share a cache line, so
-    /// when the consumer follows close behind a producer (the ring nearly empty) each slot it
-    /// reads moves one line between the cores, not one line of sequences and one of
-    /// elements. Slots are packed (4 `Int` slots to a 64-byte line): adjacent positions go to
-    /// one producer most of the time, and the consumer takes them in order.
-    @usableFromInline let slots: UnsafeMutableRawPointer
-    @usableFromInline let slotStride: Int
-    @usableFromInline let elementOffset: Int
+    /// One publication sequence per slot, packed (8 to a cache line), like the elements: a
+    /// producer filling adjacent positions writes each line once for 8 elements.
+    @usableFromInline let sequences: UnsafeMutablePointer<UnsafeAtomic<Int>.Storage>
+    @usableFromInline let elements: UnsafeMutablePointer<Element>
     /// The positions and the consumer's flag, on separate cache lines (see `RingLayout`).
     @usableFromInline let positions: UnsafeMutableRawPointer
 
@@ -113,14 +108,9 @@ public final class MPSCRing<Element>: @unchecked Sendable {
         precondition(capacity >= 2 && capacity & (capacity - 1) == 0, "ring capacity must be a power of two ≥ 2, got \(capacity)")
         self.capacity = capacity
         mask = capacity - 1
-        let alignment = max(MemoryLayout<Int>.alignment, MemoryLayout<Element>.alignment)
-        elementOffset = (MemoryLayout<Int>.size + MemoryLayout<Element>.alignment - 1) & ~(MemoryLayout<Element>.alignment - 1)
-        slotStride = (elementOffset + MemoryLayout<Element>.size + alignment - 1) & ~(alignment - 1)
-        slots = .allocate(byteCount: capacity * slotStride, alignment: max(alignment, RingLayout.lineBytes))
-        for i in 0..<capacity {
-            (slots + i * slotStride).bindMemory(to: UnsafeAtomic<Int>.Storage.self, capacity: 1).initialize(to: .init(0))
-            (slots + i * slotStride + elementOffset).bindMemory(to: Element.self, capacity: 1)
-        }
+        sequences = .allocate(capacity: capacity)
+        sequences.initialize(repeating: .init(0), count: capacity)
+        elements = .allocate(capacity: capacity)
         positions = .allocate(byteCount: RingLayout.byteCount, alignment: RingLayout.lineBytes)
         positions.initializeMemory(as: UInt8.self, repeating: 0, count: RingLayout.byteCount)
         for offset in [RingLayout.enqueueOffset, RingLayout.cachedDequeueOffset, RingLayout.dequeueOffset] {
@@ -134,19 +124,17 @@ public final class MPSCRing<Element>: @unchecked Sendable {
         // Release elements still in the ring (published but never consumed).
         var position = dequeuePosition.load(ordering: .relaxed)
         while sequence(at: position).load(ordering: .acquiring) == position &+ 1 {
-            element(at: position).deinitialize(count: 1)
+            (elements + (position & mask)).deinitialize(count: 1)
             position &+= 1
         }
-        slots.deallocate() // the sequences are trivial: nothing to deinitialize
+        sequences.deinitialize(count: capacity)
+        sequences.deallocate()
+        elements.deallocate()
         positions.deallocate()
     }
 
     @inlinable func sequence(at position: Int) -> UnsafeAtomic<Int> {
-        UnsafeAtomic(at: (slots + (position & mask) &* slotStride).assumingMemoryBound(to: UnsafeAtomic<Int>.Storage.self))
-    }
-
-    @inlinable func element(at position: Int) -> UnsafeMutablePointer<Element> {
-        (slots + (position & mask) &* slotStride + elementOffset).assumingMemoryBound(to: Element.self)
+        UnsafeAtomic(at: sequences + (position & mask))
     }
 
     /// Adds `element` unless the ring is full or closed. Lock-free; any number of producers.
@@ -172,7 +160,7 @@ public final class MPSCRing<Element>: @unchecked Sendable {
             if claimed { break }
             position = current
         }
-        self.element(at: position).initialize(to: element)
+        (elements + (position & mask)).initialize(to: element)
         sequence(at: position).store(position &+ 1, ordering: .releasing)
         return .enqueued
     }
@@ -185,7 +173,7 @@ public final class MPSCRing<Element>: @unchecked Sendable {
         defer { consumerBusy.store(false, ordering: .releasing) }
         let position = dequeuePosition.load(ordering: .relaxed)
         guard sequence(at: position).load(ordering: .acquiring) == position &+ 1 else { return nil }
-        let element = element(at: position).move()
+        let element = (elements + (position & mask)).move()
         dequeuePosition.store(position &+ 1, ordering: .releasing)
         return element
     }
@@ -199,15 +187,29 @@ public final class MPSCRing<Element>: @unchecked Sendable {
         defer { consumerBusy.store(false, ordering: .releasing) }
         let start = dequeuePosition.load(ordering: .relaxed)
         let end = start &+ min(limit, capacity)
+        let sequences = sequences, mask = mask
         var position = start
-        while position < end, sequence(at: position).load(ordering: .acquiring) == position &+ 1 {
-            output.append(element(at: position).move())
+        while position < end, UnsafeAtomic(at: sequences + (position & mask)).load(ordering: .acquiring) == position &+ 1 {
             position &+= 1
         }
         guard position > start else { return 0 }
-        // Slots [start, position) are moved out: hand them back.
+        // Slots [start, position) are published: move them out in at most two contiguous
+        // runs (the ring may wrap), then hand them back.
+        let first = start & mask
+        let firstRun = min(position - start, capacity - first)
+        appendMoving(elements + first, count: firstRun, to: &output)
+        appendMoving(elements, count: position - start - firstRun, to: &output)
         dequeuePosition.store(position, ordering: .releasing)
         return position - start
+    }
+
+    /// Appends `count` elements from `source` to `output` and leaves `source` uninitialized
+    /// (a copy then a deinitialize: one memcpy for trivial elements).
+    @inlinable
+    func appendMoving(_ source: UnsafeMutablePointer<Element>, count: Int, to output: inout [Element]) {
+        guard count > 0 else { return }
+        output.append(contentsOf: UnsafeBufferPointer(start: source, count: count))
+        source.deinitialize(count: count)
     }
 
     /// Whether the next element is published (consumer side; after
