@@ -96,7 +96,9 @@ final class LogWriter: @unchecked Sendable {
                 continue
             }
             if ring.isClosed {
-                if waitroom.isEmpty { break }
+                // One load of the counter with its closed bit: a claim made after the check
+                // above but before the close is seen here, not lost.
+                if ring.isClosedAndDrained && waitroom.isEmpty { break }
                 continue
             }
             parker.prepareToPark()
