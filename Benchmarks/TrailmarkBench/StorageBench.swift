@@ -3,15 +3,14 @@ import Synchronization
 import TrailmarkStorage
 
 /// Storage benchmarks (issue 4): log append throughput with group commit next to `dd` with
-/// the same durability, the ring against a `Mutex<Deque>`, recovery time of a 1 GiB log and
-/// the idle writer's CPU. Data goes to a scratch directory under `$TMPDIR` (default /tmp).
+/// the same durability, recovery time of a 1 GiB log and the idle writer's CPU (the ring
+/// against a `Mutex<Deque>` is the `ring` suite, `RingBench`). Data goes to a scratch directory under `$TMPDIR` (default /tmp).
 enum StorageBench {
     static func run() async throws -> BenchTable {
-        var table = BenchTable(title: "storage (segment log, ring, recovery)")
+        var table = BenchTable(title: "storage (segment log, recovery)")
         let scratch = try Scratch()
         defer { scratch.remove() }
         try await appendRows(into: &table, scratch: scratch)
-        ringRows(into: &table)
         try await recoveryRows(into: &table, scratch: scratch)
         return table
     }
@@ -108,49 +107,6 @@ enum StorageBench {
         let elapsed = seconds(clock.now - started)
         unlink(path)
         return elapsed
-    }
-
-    // MARK: Ring versus Mutex<Deque>
-
-    private static func ringRows(into table: inout BenchTable) {
-        let items = 1_000_000
-        let rounds = 7
-        for producers in [1, 2, 4] {
-            // Best of 7 runs each, alternating which queue goes first: 2 shared cores run
-            // these 2-5 threads, so a run's wall time also depends on how often the
-            // scheduler preempted it; the fastest run of each is the one least disturbed by
-            // other processes. Medians are shown too: they include the disturbed runs.
-            var ringRates: [Double] = []
-            var dequeRates: [Double] = []
-            for round in 0..<rounds {
-                let ring = MPSCRing<Int>(capacity: 1024)
-                let deque = BoundedMutexDeque(capacity: 1024)
-                let measureRing = {
-                    ringRates.append(Double(items) / runQueue(producers: producers, items: items,
-                                                              push: { ring.tryEnqueue($0) == .enqueued },
-                                                              popBatch: { ring.drain(into: &$0, limit: 256) }))
-                }
-                let measureDeque = {
-                    dequeRates.append(Double(items) / runQueue(producers: producers, items: items,
-                                                               push: { deque.push($0) },
-                                                               popBatch: { deque.pop(into: &$0, limit: 256) }))
-                }
-                if round % 2 == 0 { measureRing(); measureDeque() } else { measureDeque(); measureRing() }
-            }
-            let ringBest = ringRates.max() ?? 0, dequeBest = dequeRates.max() ?? 1
-            let ringMedian = median(ringRates), dequeMedian = median(dequeRates)
-            table.add("ring, \(producers) producer\(producers == 1 ? "" : "s") → 1 consumer (best of \(rounds))", value: fmt(ringBest / 1e6) + " M items/s",
-                      anchor: "Mutex<Deque> " + fmt(dequeBest / 1e6) + " M items/s",
-                      ratio: fmt(ringBest / dequeBest) + "x", goal: "> 1x")
-            table.add("  medians of the \(rounds) runs", value: fmt(ringMedian / 1e6) + " M items/s",
-                      anchor: "Mutex<Deque> " + fmt(dequeMedian / 1e6) + " M items/s",
-                      ratio: fmt(ringMedian / dequeMedian) + "x")
-        }
-    }
-
-    private static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
     }
 
     // MARK: Recovery and idle CPU

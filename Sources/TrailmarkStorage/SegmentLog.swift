@@ -109,7 +109,7 @@ public final class SegmentLog: Sendable {
             return try await withCheckedThrowingContinuation { continuation in
                 let request = AppendRequest(records: records, acknowledgement: continuation)
                 switch writer.ring.tryEnqueue(request) {
-                case .enqueued: writer.parker.unpark()
+                case .enqueued: writer.parker.unparkAfterClaim() // the writer re-reads claims before parking
                 case .closed: request.fail(StorageError(.closed, "the log is closed"))
                 case .full: waitForSpace(request)
                 }

@@ -90,14 +90,20 @@ final class LogWriter: @unchecked Sendable {
                 commit()
                 continue
             }
-            if ring.isClosed {
-                if ring.isClosedAndDrained && waitroom.isEmpty { break }
-                // A producer claimed a slot just before the close and is about to publish it.
+            if ring.hasClaimedElement {
+                // A producer claimed a slot and is about to publish it.
                 sched_yield()
                 continue
             }
+            if ring.isClosed {
+                // One load of the counter with its closed bit: a claim made after the check
+                // above but before the close is seen here, not lost.
+                if ring.isClosedAndDrained && waitroom.isEmpty { break }
+                continue
+            }
             parker.prepareToPark()
-            if ring.hasPublishedElement || !waitroom.isEmpty || ring.isClosed {
+            // Claims, not publishes: producers wake the writer with `unparkAfterClaim()`.
+            if ring.hasClaimedElement || !waitroom.isEmpty || ring.isClosed {
                 parker.cancelPark()
                 continue
             }
@@ -129,8 +135,12 @@ final class LogWriter: @unchecked Sendable {
             if ring.drain(into: &group, limit: ring.capacity - group.count)
                 + waitroom.admit(into: &group, limit: ring.capacity - group.count) > 0 { continue }
             guard DispatchTime.now().uptimeNanoseconds < deadline else { return }
+            if ring.hasClaimedElement {
+                sched_yield() // claimed, about to be published
+                continue
+            }
             parker.prepareToPark()
-            if ring.hasPublishedElement || !waitroom.isEmpty || ring.isClosed {
+            if ring.hasClaimedElement || !waitroom.isEmpty || ring.isClosed {
                 parker.cancelPark()
                 continue
             }

@@ -9,6 +9,9 @@ import Dispatch
 ///     consumer                                  producer
 ///     prepareToPark(): parked = true; FENCE     publish element (release store)
 ///     re-check for work                         unpark(): FENCE; if parked.exchange(false) → signal
+///
+/// (`unparkAfterClaim()` drops the producer's fence where the work was announced by a
+/// sequentially consistent read-modify-write; see there.)
 ///     work found → cancelPark()
 ///     none      → park()  (semaphore wait)
 ///
@@ -56,6 +59,25 @@ public final class ConsumerParker: Sendable {
     /// Costs a fence and one load when the consumer is awake.
     public func unpark() {
         atomicMemoryFence(ordering: .sequentiallyConsistent)
+        unparkAfterClaim()
+    }
+
+    /// Producer: like `unpark()`, for work announced by a **sequentially consistent
+    /// read-modify-write** that the consumer re-reads (sequentially consistent) between
+    /// `prepareToPark()` and `park()`: `MPSCRing.tryEnqueue`'s claim of a position, re-read
+    /// by `MPSCRing.hasClaimedElement`. Costs one load when the consumer is awake (a plain
+    /// `mov` on x86), no fence.
+    ///
+    /// Why no wake-up is lost: all the operations below are in the single total order S of
+    /// sequentially consistent operations, which agrees with each thread's program order.
+    /// The producer's claim C comes before its load L of `parked`; the consumer's store P of
+    /// `parked = true` before its re-read R of the claim counter. If L does not see P (the
+    /// producer signals nothing), L precedes P in S, so C < L < P < R: R sees C's claim (or a
+    /// later one), and the consumer does not sleep. Otherwise L sees `true` and the producer
+    /// signals. (`unpark()` is the same with the fence standing in for C.) A claimed position
+    /// may not be published yet when R sees it; the consumer then stays awake, yielding, until
+    /// it is: the producer publishes right after its claim.
+    public func unparkAfterClaim() {
         if parked.load(ordering: .sequentiallyConsistent),
            parked.exchange(false, ordering: .sequentiallyConsistent) {
             semaphore.signal()

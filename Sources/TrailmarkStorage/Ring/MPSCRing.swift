@@ -1,50 +1,65 @@
 import Atomics
 
-/// A bounded multi-producer, single-consumer ring in the style of Dmitry Vyukov's bounded
-/// MPMC queue: a power-of-two array of slots, each with its own sequence number.
+/// A bounded multi-producer, single-consumer ring: a power-of-two array of slots, each with
+/// its own sequence number that publishes the element in it (as in Dmitry Vyukov's bounded
+/// queue), and the consumer's position as the one word that hands slots back to producers
+/// (as the LMAX Disruptor's multi-producer sequencer does: with a single consumer a
+/// per-slot hand-back store is not needed).
 ///
 /// The log uses it between producers and its writer thread; it is public so the benchmark
 /// suite can measure it against a `Mutex<Deque>`.
 ///
-/// Slot `i` cycles through two states, told apart by its sequence `s` relative to a
-/// position `p` with `p & mask == i`:
+/// Positions count up for ever: `enqueuePosition` is the next one a producer claims,
+/// `dequeuePosition` the next one the consumer takes; position `p` lives in slot `p & mask`.
 ///
-///     s == p        empty, free for the producer that claims position p
-///     s == p + 1    full, holding the element enqueued at position p
-///     (after the consumer takes it: s = p + capacity, empty for the next lap)
+///     slot p & mask is free for position p   iff   p - dequeuePosition < capacity
+///     position p is published                 iff   sequence[p & mask] == p + 1
 ///
-/// Producers claim a position with a CAS on `enqueuePosition`, write the element, then
-/// publish it by storing `p + 1` into the slot's sequence. The single consumer owns
-/// `dequeuePosition`: it reads the slot at that position, and if the sequence says
-/// "full" it moves the element out and stores `p + capacity` to hand the slot back.
+/// (The slot's sequence still says `p + 1 - capacity`, the previous lap, until the producer
+/// of `p` stores `p + 1`; initially 0, never `p + 1` for a position of the first lap.)
+///
+/// Producers claim a position with a CAS on `enqueuePosition`, but only after seeing it free
+/// by a consumer position: first the copy producers share in `cachedDequeuePosition` (on
+/// their own cache line), and only when that copy says "full" the consumer's real position,
+/// which then refreshes the copy. A producer writes the element, then publishes it by storing
+/// `p + 1` into the slot's sequence. The consumer finds the run of published positions from
+/// `dequeuePosition`, moves those elements out, and hands the whole run back with one store
+/// of its new position.
+///
+/// Why this layout: the consumer never writes the slots' sequence lines, so a line of
+/// sequences travels once per lap (to the producers and back to the consumer's read) rather
+/// than three times (the consumer's read, its hand-back write, the next producer's read
+/// before its write), and producers read the consumer's line about once per drained run.
 ///
 /// Memory ordering (why each ordering is enough):
 /// - A producer's element write happens before its **release** store of `p + 1`; the
 ///   consumer's **acquire** load of that sequence then sees the whole element.
-/// - The consumer's move-out happens before its **release** store of `p + capacity`; the
-///   producer of the next lap reads that sequence with **acquire** before it overwrites the
-///   slot, so it never writes over an element still being read.
-/// - `enqueuePosition` itself only arbitrates between producers (relaxed CAS): the data
-///   hand-off is carried entirely by the per-slot sequences above.
-/// - Waking a parked consumer needs the publish (a store) ordered before the producer's
-///   read of the "parked" flag (a load); `ConsumerParker.unpark()` starts with a
-///   sequentially consistent fence for exactly that, so the ring's own hot path stays a
-///   plain release store (Dekker's pattern; the consumer's side has the matching fence).
+/// - The consumer moves a run out before its **release** store of `dequeuePosition`. A
+///   producer reads that position with **acquire** (directly, or from
+///   `cachedDequeuePosition`, which producers store with **release** after such an acquire
+///   load and read with **acquire**: a chain of happens-before edges back to the consumer's
+///   store), then writes slot `p & mask` only if `p - position < capacity`, i.e. only if the
+///   element of position `p - capacity` was already moved out.
+/// - The shared copy may go backwards (two producers refreshing it race); a stale copy only
+///   says "full" more often, sending producers to the real position.
+/// - `enqueuePosition` arbitrates between producers; the data hand-offs are carried by the
+///   sequences and the consumer's position above. Its successful CAS is sequentially
+///   consistent only for waking the consumer: a parking consumer re-reads the claim counter
+///   (`hasClaimedElement`) after announcing it will sleep, and a producer reads the
+///   "parked" flag after its claim (`ConsumerParker.unparkAfterClaim()`, which states the
+///   argument); so the hot path needs no fence (on x86 the CAS is the same `lock cmpxchg`
+///   whatever its ordering). A consumer that sees a claim not yet published stays awake.
 ///
-/// Batch drain (`drain(into:limit:)`): the consumer first finds the run of published slots
-/// `[start, end)` (an **acquire** load of each sequence, as above), moves those elements out
-/// in at most two contiguous copies, and only then frees the run with **release** stores of
-/// `p + capacity` (each move-out happens before the store that frees its slot). Freeing the
-/// run after the moves, not slot by slot, hands producers a burst of free slots at once
-/// instead of having a producer of the next lap write the cache line the consumer is still
-/// reading. (Per-slot orderings rather than one fence per run: the same instructions on
-/// x86, and ThreadSanitizer understands them.)
+/// Batch drain (`drain(into:limit:)`): the consumer finds the run of published slots
+/// `[start, end)` (an **acquire** load of each sequence, as above; the same instruction as a
+/// plain load on x86, and ThreadSanitizer understands it), moves those elements out in at
+/// most two contiguous copies, then hands the run back with one release store.
 ///
 /// Closing sets `closedBit` in `enqueuePosition` (one atomic OR), after which no position can
 /// be claimed; positions claimed before that are still published and drained.
 ///
 /// `@unchecked Sendable`: shared mutable state is only the atomics and the slots, whose
-/// ownership is handed over by the protocol above; `dequeuePosition` is touched only by the
+/// ownership is handed over by the protocol above; `dequeuePosition` is written only by the
 /// single consumer, a contract checked by `consumerBusy`.
 public final class MPSCRing<Element>: @unchecked Sendable {
     /// What `tryEnqueue` did.
@@ -60,32 +75,29 @@ public final class MPSCRing<Element>: @unchecked Sendable {
     /// Number of slots (a power of two).
     public let capacity: Int
     @usableFromInline let mask: Int
-    /// One sequence per slot, packed (8 to a cache line), like the elements. Padding each to
-    /// its own line was measured slower: every element then costs a whole line transfer to
-    /// the producer and back to the consumer, where packed lines carry 8 slots each way
-    /// (benchmark, 1 producer: padded 40-90, packed 90-110 M items/s on the same machine).
-    /// Producers of adjacent positions share a line, but they already share
-    /// `enqueuePosition`'s.
+    /// One publication sequence per slot, packed (8 to a cache line), like the elements: a
+    /// producer filling adjacent positions writes each line once for 8 elements.
     @usableFromInline let sequences: UnsafeMutablePointer<UnsafeAtomic<Int>.Storage>
     @usableFromInline let elements: UnsafeMutablePointer<Element>
-    /// The positions, each on its own 64-byte cache line (see `RingLayout`): producers hammer
-    /// `enqueuePosition`; the consumer writes `dequeuePosition` on every element.
+    /// The positions and the consumer's flag, on separate cache lines (see `RingLayout`).
     @usableFromInline let positions: UnsafeMutableRawPointer
 
     /// Producers' claim counter (plus `closedBit`).
-    @inlinable var enqueuePosition: UnsafeAtomic<Int> {
-        UnsafeAtomic(at: (positions + RingLayout.enqueueOffset).assumingMemoryBound(to: UnsafeAtomic<Int>.Storage.self))
-    }
+    @inlinable var enqueuePosition: UnsafeAtomic<Int> { atomic(at: RingLayout.enqueueOffset) }
 
-    /// Consumer-only (plain memory); see `consumerBusy`.
-    @inlinable var dequeuePosition: Int {
-        get { (positions + RingLayout.dequeueOffset).load(as: Int.self) }
-        set { (positions + RingLayout.dequeueOffset).storeBytes(of: newValue, as: Int.self) }
-    }
+    /// Producers' shared copy of `dequeuePosition` (possibly stale, never ahead of it).
+    @inlinable var cachedDequeuePosition: UnsafeAtomic<Int> { atomic(at: RingLayout.cachedDequeueOffset) }
+
+    /// The next position the consumer takes; written only by the consumer (see `consumerBusy`).
+    @inlinable var dequeuePosition: UnsafeAtomic<Int> { atomic(at: RingLayout.dequeueOffset) }
 
     /// Guards the single-consumer contract (as swift-atomics' LockFreeSingleConsumerStack does).
     @inlinable var consumerBusy: UnsafeAtomic<Bool> {
         UnsafeAtomic(at: (positions + RingLayout.consumerBusyOffset).assumingMemoryBound(to: UnsafeAtomic<Bool>.Storage.self))
+    }
+
+    @inlinable func atomic(at offset: Int) -> UnsafeAtomic<Int> {
+        UnsafeAtomic(at: (positions + offset).assumingMemoryBound(to: UnsafeAtomic<Int>.Storage.self))
     }
 
     /// Set in `enqueuePosition` once the ring is closed; positions stay far below it.
@@ -97,22 +109,23 @@ public final class MPSCRing<Element>: @unchecked Sendable {
         self.capacity = capacity
         mask = capacity - 1
         sequences = .allocate(capacity: capacity)
-        for i in 0..<capacity { (sequences + i).initialize(to: .init(i)) }
+        sequences.initialize(repeating: .init(0), count: capacity)
         elements = .allocate(capacity: capacity)
-        positions = .allocate(byteCount: RingLayout.byteCount, alignment: RingLayout.cacheLine)
+        positions = .allocate(byteCount: RingLayout.byteCount, alignment: RingLayout.lineBytes)
         positions.initializeMemory(as: UInt8.self, repeating: 0, count: RingLayout.byteCount)
-        (positions + RingLayout.enqueueOffset).bindMemory(to: UnsafeAtomic<Int>.Storage.self, capacity: 1)
-            .initialize(to: .init(0))
+        for offset in [RingLayout.enqueueOffset, RingLayout.cachedDequeueOffset, RingLayout.dequeueOffset] {
+            (positions + offset).bindMemory(to: UnsafeAtomic<Int>.Storage.self, capacity: 1).initialize(to: .init(0))
+        }
         (positions + RingLayout.consumerBusyOffset).bindMemory(to: UnsafeAtomic<Bool>.Storage.self, capacity: 1)
             .initialize(to: .init(false))
     }
 
     deinit {
         // Release elements still in the ring (published but never consumed).
-        var position = dequeuePosition
-        while sequence(at: position).load(ordering: .acquiring) == position + 1 {
+        var position = dequeuePosition.load(ordering: .relaxed)
+        while sequence(at: position).load(ordering: .acquiring) == position &+ 1 {
             (elements + (position & mask)).deinitialize(count: 1)
-            position += 1
+            position &+= 1
         }
         sequences.deinitialize(count: capacity)
         sequences.deallocate()
@@ -127,26 +140,28 @@ public final class MPSCRing<Element>: @unchecked Sendable {
     /// Adds `element` unless the ring is full or closed. Lock-free; any number of producers.
     @inlinable
     public func tryEnqueue(_ element: Element) -> EnqueueResult {
-        var position = enqueuePosition.load(ordering: .relaxed)
+        let claims = enqueuePosition
+        var position = claims.load(ordering: .relaxed)
+        var consumer = cachedDequeuePosition.load(ordering: .acquiring)
         while true {
             if position & Self.closedBit != 0 { return .closed }
-            let slot = sequence(at: position)
-            let difference = slot.load(ordering: .acquiring) &- position
-            if difference == 0 {
-                let (claimed, current) = enqueuePosition.weakCompareExchange(
-                    expected: position, desired: position + 1, ordering: .relaxed)
-                if claimed { break }
-                position = current
-            } else if difference < 0 {
-                // The slot still holds the element from the previous lap: full.
-                return .full
-            } else {
-                // Another producer claimed this position first; reload.
-                position = enqueuePosition.load(ordering: .relaxed)
+            if position &- consumer >= capacity {
+                // Full by the shared copy: ask the consumer's own position.
+                consumer = dequeuePosition.load(ordering: .acquiring)
+                // `position` may be stale, but positions only grow: full now.
+                if position &- consumer >= capacity { return .full }
+                cachedDequeuePosition.store(consumer, ordering: .releasing)
             }
+            // Sequentially consistent on success: the claim is what a parking consumer
+            // re-reads (`hasClaimedElement`, `ConsumerParker.unparkAfterClaim()`).
+            let (claimed, current) = claims.weakCompareExchange(
+                expected: position, desired: position &+ 1,
+                successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
+            if claimed { break }
+            position = current
         }
         (elements + (position & mask)).initialize(to: element)
-        sequence(at: position).store(position + 1, ordering: .releasing)
+        sequence(at: position).store(position &+ 1, ordering: .releasing)
         return .enqueued
     }
 
@@ -156,7 +171,11 @@ public final class MPSCRing<Element>: @unchecked Sendable {
     public func tryDequeue() -> Element? {
         precondition(!consumerBusy.exchange(true, ordering: .acquiring), "MPSCRing has a single consumer")
         defer { consumerBusy.store(false, ordering: .releasing) }
-        return dequeueAsConsumer()
+        let position = dequeuePosition.load(ordering: .relaxed)
+        guard sequence(at: position).load(ordering: .acquiring) == position &+ 1 else { return nil }
+        let element = (elements + (position & mask)).move()
+        dequeuePosition.store(position &+ 1, ordering: .releasing)
+        return element
     }
 
     /// Moves up to `limit` published elements into `output`, oldest first; returns how many.
@@ -166,8 +185,8 @@ public final class MPSCRing<Element>: @unchecked Sendable {
     public func drain(into output: inout [Element], limit: Int) -> Int {
         precondition(!consumerBusy.exchange(true, ordering: .acquiring), "MPSCRing has a single consumer")
         defer { consumerBusy.store(false, ordering: .releasing) }
-        let start = dequeuePosition
-        let end = start + min(limit, capacity)
+        let start = dequeuePosition.load(ordering: .relaxed)
+        let end = start &+ min(limit, capacity)
         let sequences = sequences, mask = mask
         var position = start
         while position < end, UnsafeAtomic(at: sequences + (position & mask)).load(ordering: .acquiring) == position &+ 1 {
@@ -180,13 +199,7 @@ public final class MPSCRing<Element>: @unchecked Sendable {
         let firstRun = min(position - start, capacity - first)
         appendMoving(elements + first, count: firstRun, to: &output)
         appendMoving(elements, count: position - start - firstRun, to: &output)
-        let lap = capacity
-        var freed = start
-        while freed < position {
-            UnsafeAtomic(at: sequences + (freed & mask)).store(freed &+ lap, ordering: .releasing)
-            freed &+= 1
-        }
-        dequeuePosition = position
+        dequeuePosition.store(position, ordering: .releasing)
         return position - start
     }
 
@@ -199,29 +212,26 @@ public final class MPSCRing<Element>: @unchecked Sendable {
         source.deinitialize(count: count)
     }
 
-    /// The dequeue itself; the caller holds the single-consumer check.
-    @inlinable
-    func dequeueAsConsumer() -> Element? {
-        let position = dequeuePosition
-        let slot = sequence(at: position)
-        guard slot.load(ordering: .acquiring) == position + 1 else { return nil }
-        let element = (elements + (position & mask)).move()
-        slot.store(position + capacity, ordering: .releasing)
-        dequeuePosition = position + 1
-        return element
+    /// Whether the next element is published (consumer side; after
+    /// `ConsumerParker.prepareToPark()`'s fence this cannot miss a publish whose producer
+    /// then called `ConsumerParker.unpark()`).
+    var hasPublishedElement: Bool {
+        let position = dequeuePosition.load(ordering: .relaxed)
+        return sequence(at: position).load(ordering: .sequentiallyConsistent) == position &+ 1
     }
 
-    /// Whether the next element is published (consumer side; after
-    /// `ConsumerParker.prepareToPark()`'s fence this cannot miss a publish).
-    var hasPublishedElement: Bool {
-        let position = dequeuePosition
-        return sequence(at: position).load(ordering: .sequentiallyConsistent) == position + 1
+    /// Whether a producer has claimed a position the consumer has not taken yet: published,
+    /// or about to be (its producer is between its claim and its publish). Consumer side.
+    /// Between `ConsumerParker.prepareToPark()` and `park()` this cannot miss a claim whose
+    /// producer then skipped the wake-up of `ConsumerParker.unparkAfterClaim()`.
+    public var hasClaimedElement: Bool {
+        enqueuePosition.load(ordering: .sequentiallyConsistent) & ~Self.closedBit != dequeuePosition.load(ordering: .relaxed)
     }
 
     /// Whether a producer would find the ring full right now (a snapshot, producer side).
     var isFull: Bool {
         let position = enqueuePosition.load(ordering: .acquiring) & ~Self.closedBit
-        return sequence(at: position).load(ordering: .acquiring) &- position < 0
+        return position &- dequeuePosition.load(ordering: .acquiring) >= capacity
     }
 
     /// Stops producers from claiming new positions. Idempotent.
@@ -235,17 +245,6 @@ public final class MPSCRing<Element>: @unchecked Sendable {
     /// Consumer side only.
     var isClosedAndDrained: Bool {
         let value = enqueuePosition.load(ordering: .sequentiallyConsistent)
-        return value & Self.closedBit != 0 && value & ~Self.closedBit == dequeuePosition
+        return value & Self.closedBit != 0 && value & ~Self.closedBit == dequeuePosition.load(ordering: .relaxed)
     }
-}
-
-/// Where `MPSCRing` puts its hot words (outside the generic type: no static stored
-/// properties there). Each position gets its own 64-byte cache line.
-@usableFromInline
-enum RingLayout {
-    @usableFromInline static let cacheLine = 64
-    @usableFromInline static let enqueueOffset = cacheLine
-    @usableFromInline static let dequeueOffset = 2 * cacheLine
-    @usableFromInline static let consumerBusyOffset = 2 * cacheLine + 8
-    @usableFromInline static let byteCount = 4 * cacheLine
 }

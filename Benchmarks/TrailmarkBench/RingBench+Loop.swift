@@ -1,16 +1,13 @@
 import Atomics
-import DequeModule
 import Glibc
-import Synchronization
-import TrailmarkStorage
 
-/// `producers` threads push `items` in total through `push` while the calling thread takes
-/// them with `popBatch`; returns seconds. The same loop drives the ring and its anchor, with
-/// the log's own kind of waiting:
+/// `producers` threads push `items` in total into `queue` while the calling thread takes
+/// them in batches of up to `batch`; returns the rate and how often threads slept. The same
+/// loop drives the ring and its anchor, with the log's own kind of waiting:
 ///
 /// - the consumer, finding nothing, yields twice (a producer is likely about to publish),
-///   then parks (`ConsumerParker`, as the log writer does); producers `unpark()` after each
-///   push, as `SegmentLog.append` does;
+///   then sleeps until a producer pushes (`BenchQueue.sleepUntilPushed()`; each queue wakes
+///   its consumer its own cheapest correct way, as the log writer is woken);
 /// - a producer that finds the queue full yields twice (the consumer is likely about to
 ///   drain), then sleeps on a `SpaceEvent` until the consumer frees slots (the log's
 ///   producers suspend in its waitroom instead).
@@ -20,39 +17,42 @@ import TrailmarkStorage
 /// back rather than to the one thread that could make progress. Same-run ratios then ranged
 /// 0.04x-4x; with waiting threads asleep the ring won 17 of 21 ratios measured while other
 /// builds loaded the machine.
-func runQueue(producers: Int, items: Int, push: @escaping @Sendable (Int) -> Bool,
-              popBatch: (inout [Int]) -> Int) -> Double {
+func runQueue(_ queue: some BenchQueue, producers: Int, items: Int, batch limit: Int) -> QueueRun {
     let yieldsBeforeSleep = 2
     let perProducer = items / producers
-    let consumerParker = ConsumerParker()
     let space = SpaceEvent()
+    let sleeps = ManagedAtomic<Int>(0)
     let clock = ContinuousClock()
     let started = clock.now
     var threads: [pthread_t] = []
     for _ in 0..<producers {
         threads.append(startThread {
+            var slept = 0
             for i in 0..<perProducer {
                 var tries = 0
-                while !push(i) {
+                while !queue.push(i) {
                     tries += 1
                     if tries <= yieldsBeforeSleep {
                         sched_yield()
                     } else {
-                        space.wait { push(i) }
+                        slept += 1
+                        space.wait { queue.push(i) }
                         break
                     }
                 }
-                consumerParker.unpark()
             }
+            sleeps.wrappingIncrement(by: slept, ordering: .relaxed)
         })
     }
     var received = 0
     var idle = 0
+    var parks = 0
+    var drains = 0
     var batch: [Int] = []
-    batch.reserveCapacity(256)
+    batch.reserveCapacity(limit)
     while received < perProducer * producers {
         batch.removeAll(keepingCapacity: true)
-        var taken = popBatch(&batch)
+        let taken = queue.pop(into: &batch, limit: limit)
         if taken == 0 {
             idle += 1
             if idle <= yieldsBeforeSleep {
@@ -60,21 +60,30 @@ func runQueue(producers: Int, items: Int, push: @escaping @Sendable (Int) -> Boo
                 continue
             }
             idle = 0
-            consumerParker.prepareToPark()
-            taken = popBatch(&batch)
-            if taken == 0 {
-                consumerParker.park()
-                continue
-            }
-            consumerParker.cancelPark()
+            if queue.sleepUntilPushed() { parks += 1 }
+            continue
         }
         idle = 0
+        drains += 1
         received += taken
         space.notify()
     }
     for thread in threads { pthread_join(thread, nil) }
     let elapsed = clock.now - started
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return QueueRun(itemsPerSecond: Double(perProducer * producers) / seconds, consumerParks: parks,
+                    producerSleeps: sleeps.load(ordering: .relaxed), drains: drains)
+}
+
+/// One `runQueue` measurement.
+struct QueueRun {
+    var itemsPerSecond: Double
+    /// Times the consumer went to sleep on its `ConsumerParker`.
+    var consumerParks: Int
+    /// Times a producer found the queue full past its yields and slept on the `SpaceEvent`.
+    var producerSleeps: Int
+    /// Batches the consumer took (calls of `popBatch` that returned items).
+    var drains: Int
 }
 
 /// Producers sleep here while the queue is full; the consumer wakes them all after it frees
@@ -129,36 +138,5 @@ final class SpaceEvent: @unchecked Sendable {
         generation.wrappingIncrement(ordering: .relaxed)
         pthread_cond_broadcast(condition)
         pthread_mutex_unlock(mutex)
-    }
-}
-
-/// The anchor for the ring: a `Deque` behind a `Mutex`, bounded to the same capacity.
-final class BoundedMutexDeque: Sendable {
-    private let state: Mutex<Deque<Int>>
-    private let capacity: Int
-
-    init(capacity: Int) {
-        self.capacity = capacity
-        var deque = Deque<Int>()
-        deque.reserveCapacity(capacity)
-        state = Mutex(deque)
-    }
-
-    func push(_ value: Int) -> Bool {
-        state.withLock { deque in
-            guard deque.count < capacity else { return false }
-            deque.append(value)
-            return true
-        }
-    }
-
-    /// Takes up to `limit` values under one lock acquisition.
-    func pop(into output: inout [Int], limit: Int) -> Int {
-        state.withLock { deque in
-            let count = min(limit, deque.count)
-            output.append(contentsOf: deque.prefix(count))
-            deque.removeFirst(count)
-            return count
-        }
     }
 }
