@@ -43,8 +43,23 @@ struct StringDictionary: @unchecked Sendable {  // @unchecked: mutated only unde
 
     /// `hash(of:)` of a string, computed where no lock is held.
     static func hash(of s: String) -> UInt64 {
-        var s = s
-        return s.withUTF8 { hash($0) }
+        withUTF8(of: s) { hash($0) }
+    }
+
+    /// `hash(of:)` of an optional value, 0 when it is nil or empty ("no value").
+    static func hash(ofPresent s: String?) -> UInt64 {
+        guard let s, !s.isEmpty else { return 0 }
+        return hash(of: s)
+    }
+
+    /// Calls `body` with the UTF-8 bytes of `s` read in place: a native string is borrowed,
+    /// not copied (`var s = s; s.withUTF8` retains and releases its storage, which costs a
+    /// shared cache line per string); a bridged one is made contiguous first.
+    @inline(__always)
+    static func withUTF8<R>(of s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let r = s.utf8.withContiguousStorageIfAvailable(body) { return r }
+        var copy = s
+        return copy.withUTF8(body)
     }
 
     /// Loads what interning strings of these hashes will read (the probe run from the home
@@ -82,8 +97,7 @@ struct StringDictionary: @unchecked Sendable {  // @unchecked: mutated only unde
 
     /// The id of `s` (whose `hash(of:)` is `h`), adding it when new.
     mutating func intern(_ s: String, hash h: UInt64) -> UInt32 {
-        var s = s
-        return s.withUTF8 { intern(bytes: $0, hash: h) }
+        StringDictionary.withUTF8(of: s) { intern(bytes: $0, hash: h) }
     }
 
     /// The id of the UTF-8 string `bytes` (whose hash is `h`), adding it when new.
@@ -113,8 +127,7 @@ struct StringDictionary: @unchecked Sendable {  // @unchecked: mutated only unde
 
     /// The id of `s` when it has one.
     func id(of s: String) -> UInt32? {
-        var s = s
-        return s.withUTF8 { bytes in
+        StringDictionary.withUTF8(of: s) { bytes in
             let h = StringDictionary.hash(bytes)
             let mask = slots.count - 1
             var i = home(h >> 32)
