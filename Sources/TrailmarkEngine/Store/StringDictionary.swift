@@ -65,14 +65,17 @@ struct StringDictionary: @unchecked Sendable {  // @unchecked: mutated only unde
     /// Loads what interning strings of these hashes will read (the probe run from the home
     /// slot, the location and first bytes of the string whose tag matches), in three passes
     /// so each pass's loads are independent and the processor overlaps their cache misses;
-    /// see `EventIDSet.touch`. Hash 0 is skipped (callers' "no string"). Returns a value
-    /// the caller keeps.
+    /// see `EventIDSet.touch`. Hash 0 is skipped (callers' "no string"), and so is a hash
+    /// equal to the one before (a batch's run of one device's events). Returns a value the
+    /// caller keeps.
     func touch(_ hashes: [UInt64]) -> UInt64 {
         var ids: [UInt32] = []
         ids.reserveCapacity(hashes.count)
         slots.withUnsafeBufferPointer { table in
             let mask = table.count - 1
-            for h in hashes where h != 0 {
+            var previous: UInt64 = 0
+            for h in hashes where h != 0 && h != previous {
+                previous = h
                 var i = home(h >> 32)
                 while table[i] != 0 {
                     if table[i] >> 32 == h >> 32 {
