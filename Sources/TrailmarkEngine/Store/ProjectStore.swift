@@ -43,6 +43,9 @@ final class ProjectStore: Sendable {
         var recentAnon = RecentStrings()
         var recentUser = RecentStrings()
         var recentSession = RecentStrings()
+        /// The name and attribution ids of every `$identify` row, once interned (ids never
+        /// change): each identify otherwise hashed the name and the attribution again.
+        var identifyIDs: (name: UInt32, attribution: UInt32)?
         var attributions = AppendOnlyColumn<Attribution>()
         var deleted = DeletedRows.none
         /// Every stored identify's (anonymous id, user, timestamp) → the seqs of retries of
@@ -136,9 +139,10 @@ final class ProjectStore: Sendable {
                 }
                 s.identifyKeys[key] = []
                 s.identifies.append(IdentifyEntry(anon: anon, user: user, timestamp: ts, seq: seq))
+                let implied = s.impliedIdentifyIDs()
                 s.appendRow(
-                    timestamp: ts, seq: seq, name: s.names.intern(Identify.impliedEventName), anon: anon, user: user,
-                    session: StringDictionary.none, attribution: s.internAttribution(Identify.impliedAttribution)
+                    timestamp: ts, seq: seq, name: implied.name, anon: anon, user: user,
+                    session: StringDictionary.none, attribution: implied.attribution
                 )
                 if retain { s.extras.append(RowExtras.of(identify.impliedEvent(seq: seq))) }
             }
@@ -262,6 +266,14 @@ extension ProjectStore.State {
         let k = internAttribution(a)
         recentAttributions.remember(a, as: k)  // stored: its representation recurs in later events
         return k
+    }
+
+    /// The name and attribution ids of the `$identify` row an identify implies.
+    mutating func impliedIdentifyIDs() -> (name: UInt32, attribution: UInt32) {
+        if let ids = identifyIDs { return ids }
+        let ids = (names.intern(Identify.impliedEventName), internAttribution(Identify.impliedAttribution))
+        identifyIDs = ids
+        return ids
     }
 
     /// The id of an attribution, adding it when new.
