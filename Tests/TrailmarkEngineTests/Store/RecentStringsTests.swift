@@ -85,9 +85,9 @@ struct RecentStringsTests {
         for r in 0..<6 {
             var batch = StoredEventBatch(project: "p", events: Self.events(60, shared: r % 2 == 0, seed: r % 3, batch: r))
             if r == 2 {
-                // Erase a few slots: they are skipped and must not disturb the remembered values.
-                let seqs = Set([3, 4, 10, 11, 12].map { StoredEventBatch.eventSeq(recordSeq: UInt64(r + 1), index: $0) })
-                batch = try #require(ErasedSlots.erase(batch, recordSeq: UInt64(r + 1), seqs: seqs))
+                // Erased slots (as forget compaction leaves them: an empty name, nothing else)
+                // are skipped and must not disturb the remembered values.
+                for i in [3, 4, 10, 11, 12] { batch.events[i] = Event(event: "") }
             }
             #expect(engine.ingest(batch, recordSeq: UInt64(r + 1)).accepted == batch.events.filter { !ErasedSlots.isErased($0) }.count)
             stored += batch.events.filter { !ErasedSlots.isErased($0) }
