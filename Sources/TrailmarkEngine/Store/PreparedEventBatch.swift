@@ -35,8 +35,8 @@ struct PreparedEventBatch {
             }
             if let id = events[i].eventID, !id.isEmpty { fingerprints[i] = fingerprint(id) }
             anonHashes[i] = StringDictionary.hash(of: events[i].anonymousID)
-            if let u = events[i].userID, !u.isEmpty { userHashes[i] = StringDictionary.hash(of: u) }
-            if let s = events[i].sessionID, !s.isEmpty { sessionHashes[i] = StringDictionary.hash(of: s) }
+            userHashes[i] = StringDictionary.hash(ofPresent: events[i].userID)
+            sessionHashes[i] = StringDictionary.hash(ofPresent: events[i].sessionID)
             if case .none = events[i].attribution {
                 computed[i] = AttributionClassifier.classify(url: events[i].url, referrer: events[i].referrer)
             }

@@ -36,12 +36,16 @@ final class ProjectStore: Sendable {
         /// Keeps the prefetching loads of `ingest` observable (see `EventIDSet.touch`).
         var touchSink: UInt64 = 0
         var lastSeq: UInt64?
-        /// The last event name and anonymous id interned and their ids: a batch from one
-        /// device repeats them, and `==` on the same string is far cheaper than hashing and
-        /// probing (ids never change, so these stay valid). Users and sessions are hashed
-        /// before the lock and their table lines prefetched instead.
-        var recentName = RecentString()
-        var recentAnon = RecentString()
+        /// Per string column, recently interned values and their ids: a batch from one device
+        /// repeats them, and comparing 16 bytes in place is far cheaper than probing the
+        /// dictionary (`RecentStrings`).
+        var recentName = RecentStrings()
+        var recentAnon = RecentStrings()
+        var recentUser = RecentStrings()
+        var recentSession = RecentStrings()
+        /// The name and attribution ids of every `$identify` row, once interned (ids never
+        /// change): each identify otherwise hashed the name and the attribution again.
+        var identifyIDs: (name: UInt32, attribution: UInt32)?
         var attributions = AppendOnlyColumn<Attribution>()
         var deleted = DeletedRows.none
         /// Every stored identify's (anonymous id, user, timestamp) → the seqs of retries of
@@ -95,21 +99,18 @@ final class ProjectStore: Sendable {
                         duplicates += 1
                         continue
                     }
-                    let anon: UInt32
-                    if let id = s.recentAnon.id(of: events[i].anonymousID) {
-                        anon = id
-                    } else {
-                        anon = s.anons.intern(events[i].anonymousID, hash: prepared.anonHashes[i])
-                        s.recentAnon = RecentString(events[i].anonymousID, anon)
-                    }
+                    let anon = s.anons.intern(events, i, EventStringField.anonymousID, hash: prepared.anonHashes[i], recent: &s.recentAnon) { events[i].anonymousID }
                     let attribution = s.attributionID(events, i, computed: prepared.computed)
                     // A hash is 0 exactly when the event has no such value (`PreparedEventBatch`).
-                    let user = prepared.userHashes[i] == 0 ? StringDictionary.none : s.users.intern(events[i].userID ?? "", hash: prepared.userHashes[i])
-                    let session = prepared.sessionHashes[i] == 0 ? StringDictionary.none : s.sessions.intern(events[i].sessionID ?? "", hash: prepared.sessionHashes[i])
+                    let user = prepared.userHashes[i] == 0 ? StringDictionary.none
+                        : s.users.intern(events, i, EventStringField.userID, hash: prepared.userHashes[i], recent: &s.recentUser) { events[i].userID ?? "" }
+                    let session = prepared.sessionHashes[i] == 0 ? StringDictionary.none
+                        : s.sessions.intern(events, i, EventStringField.sessionID, hash: prepared.sessionHashes[i], recent: &s.recentSession) { events[i].sessionID ?? "" }
+                    let name = s.names.intern(events, i, EventStringField.name, hash: nil, recent: &s.recentName) { events[i].event }
                     s.appendRow(
                         timestamp: events[i].timestamp ?? events[i].receivedAt ?? 0,
                         seq: StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i),
-                        name: events[i].event, anon: anon, user: user, session: session, attribution: attribution
+                        name: name, anon: anon, user: user, session: session, attribution: attribution
                     )
                     if retain { s.extras.append(RowExtras.of(events[i])) }
                     accepted += 1
@@ -140,9 +141,10 @@ final class ProjectStore: Sendable {
                 }
                 s.identifyKeys[key] = []
                 s.identifies.append(IdentifyEntry(anon: anon, user: user, timestamp: ts, seq: seq))
+                let implied = s.impliedIdentifyIDs()
                 s.appendRow(
-                    timestamp: ts, seq: seq, name: Identify.impliedEventName, anon: anon, user: user,
-                    session: StringDictionary.none, attribution: s.internAttribution(Identify.impliedAttribution)
+                    timestamp: ts, seq: seq, name: implied.name, anon: anon, user: user,
+                    session: StringDictionary.none, attribution: implied.attribution
                 )
                 if retain { s.extras.append(RowExtras.of(identify.impliedEvent(seq: seq))) }
             }
@@ -236,27 +238,18 @@ final class ProjectStore: Sendable {
 
 extension ProjectStore.State {
     mutating func appendRow(
-        timestamp ts: Int64, seq sq: UInt64, name n: String, anon a: UInt32, user u: UInt32, session se: UInt32,
+        timestamp ts: Int64, seq sq: UInt64, name n: UInt32, anon a: UInt32, user u: UInt32, session se: UInt32,
         attribution attr: UInt32
     ) {
         timestamp.append(ts)
         seq.append(sq)
-        name.append(Self.intern(n, in: &names, recent: &recentName))
+        name.append(n)
         if let last = lastSeq, sq <= last { seqAscending = false }
         lastSeq = sq
         anon.append(a)
         if u != StringDictionary.none { user.append(row: timestamp.count - 1, value: u) }
         if se != StringDictionary.none { session.append(row: timestamp.count - 1, value: se) }
         attribution.append(attr)
-    }
-
-    /// The id of `s` in `dictionary`, checking the column's last interned string first.
-    @inline(__always)
-    private static func intern(_ s: String, in dictionary: inout StringDictionary, recent: inout RecentString) -> UInt32 {
-        if let id = recent.id(of: s) { return id }
-        let id = dictionary.intern(s)
-        recent = RecentString(s, id)
-        return id
     }
 
     /// The attribution id of `events[i]`: its stored attribution, else `computed[i]`.
@@ -271,6 +264,14 @@ extension ProjectStore.State {
         let k = internAttribution(a)
         recentAttributions.remember(a, as: k)  // stored: its representation recurs in later events
         return k
+    }
+
+    /// The name and attribution ids of the `$identify` row an identify implies.
+    mutating func impliedIdentifyIDs() -> (name: UInt32, attribution: UInt32) {
+        if let ids = identifyIDs { return ids }
+        let ids = (names.intern(Identify.impliedEventName), internAttribution(Identify.impliedAttribution))
+        identifyIDs = ids
+        return ids
     }
 
     /// The id of an attribution, adding it when new.
@@ -311,23 +312,5 @@ extension ProjectStore.State {
         anons.publish()
         users.publish()
         sessions.publish()
-    }
-}
-
-/// One remembered (string, dictionary id) pair of a column (`ProjectStore.State`).
-struct RecentString: Sendable {
-    private var string: String?
-    private var id: UInt32 = 0
-
-    init() {}
-
-    init(_ string: String, _ id: UInt32) {
-        self.string = string
-        self.id = id
-    }
-
-    @inline(__always)
-    func id(of s: String) -> UInt32? {
-        string == s ? id : nil
     }
 }

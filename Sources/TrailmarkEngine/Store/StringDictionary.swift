@@ -43,21 +43,39 @@ struct StringDictionary: @unchecked Sendable {  // @unchecked: mutated only unde
 
     /// `hash(of:)` of a string, computed where no lock is held.
     static func hash(of s: String) -> UInt64 {
-        var s = s
-        return s.withUTF8 { hash($0) }
+        withUTF8(of: s) { hash($0) }
+    }
+
+    /// `hash(of:)` of an optional value, 0 when it is nil or empty ("no value").
+    static func hash(ofPresent s: String?) -> UInt64 {
+        guard let s, !s.isEmpty else { return 0 }
+        return hash(of: s)
+    }
+
+    /// Calls `body` with the UTF-8 bytes of `s` read in place: a native string is borrowed,
+    /// not copied (`var s = s; s.withUTF8` retains and releases its storage, which costs a
+    /// shared cache line per string); a bridged one is made contiguous first.
+    @inline(__always)
+    static func withUTF8<R>(of s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let r = s.utf8.withContiguousStorageIfAvailable(body) { return r }
+        var copy = s
+        return copy.withUTF8(body)
     }
 
     /// Loads what interning strings of these hashes will read (the probe run from the home
     /// slot, the location and first bytes of the string whose tag matches), in three passes
     /// so each pass's loads are independent and the processor overlaps their cache misses;
-    /// see `EventIDSet.touch`. Hash 0 is skipped (callers' "no string"). Returns a value
-    /// the caller keeps.
+    /// see `EventIDSet.touch`. Hash 0 is skipped (callers' "no string"), and so is a hash
+    /// equal to the one before (a batch's run of one device's events). Returns a value the
+    /// caller keeps.
     func touch(_ hashes: [UInt64]) -> UInt64 {
         var ids: [UInt32] = []
         ids.reserveCapacity(hashes.count)
         slots.withUnsafeBufferPointer { table in
             let mask = table.count - 1
-            for h in hashes where h != 0 {
+            var previous: UInt64 = 0
+            for h in hashes where h != 0 && h != previous {
+                previous = h
                 var i = home(h >> 32)
                 while table[i] != 0 {
                     if table[i] >> 32 == h >> 32 {
@@ -82,8 +100,7 @@ struct StringDictionary: @unchecked Sendable {  // @unchecked: mutated only unde
 
     /// The id of `s` (whose `hash(of:)` is `h`), adding it when new.
     mutating func intern(_ s: String, hash h: UInt64) -> UInt32 {
-        var s = s
-        return s.withUTF8 { intern(bytes: $0, hash: h) }
+        StringDictionary.withUTF8(of: s) { intern(bytes: $0, hash: h) }
     }
 
     /// The id of the UTF-8 string `bytes` (whose hash is `h`), adding it when new.
@@ -113,8 +130,7 @@ struct StringDictionary: @unchecked Sendable {  // @unchecked: mutated only unde
 
     /// The id of `s` when it has one.
     func id(of s: String) -> UInt32? {
-        var s = s
-        return s.withUTF8 { bytes in
+        StringDictionary.withUTF8(of: s) { bytes in
             let h = StringDictionary.hash(bytes)
             let mask = slots.count - 1
             var i = home(h >> 32)
