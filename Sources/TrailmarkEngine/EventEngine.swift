@@ -46,6 +46,11 @@ public final class EventEngine: Sendable {
         projects.withLock { $0[project] }
     }
 
+    /// The project's store for a read, or an empty one (not registered) when it has none.
+    private func readable(_ project: String) -> ProjectStore {
+        existing(project) ?? ProjectStore(project: project, fetcher: fetcher, fingerprint: fingerprint)
+    }
+
     /// Sizes the project's `event_id` set for about `events` ids, so replaying a log of
     /// known size never rehashes it (call before replay; a hint, never a limit).
     public func reserve(project: String, events: Int) {
@@ -93,12 +98,12 @@ public final class EventEngine: Sendable {
     }
 
     func snapshot(_ project: String) -> StoreSnapshot {
-        (existing(project) ?? ProjectStore(project: project, fetcher: fetcher, fingerprint: fingerprint)).snapshot()
+        readable(project).snapshot()
     }
 
     /// Raw events (`GET /v1/query`).
     public func events(project: String, _ query: EventsQuery) throws(EngineError) -> EventsPage {
-        let s = existing(project) ?? ProjectStore(project: project, fetcher: fetcher, fingerprint: fingerprint)
+        let s = readable(project)
         return try EventsQueryRunner(store: s, snapshot: s.snapshot()).run(query)
     }
 
@@ -114,7 +119,7 @@ public final class EventEngine: Sendable {
 
     /// Per-user helpers (`GET /v1/users/{id}`).
     public func user(project: String, _ query: UserQuery) -> UserResult {
-        let s = existing(project) ?? ProjectStore(project: project, fetcher: fetcher, fingerprint: fingerprint)
+        let s = readable(project)
         return UserRunner(store: s, snapshot: s.snapshot()).run(query)
     }
 

@@ -205,7 +205,7 @@ struct AttributionColumns {
                 && ByteEquality.equal(a.source, attribution.source) && ByteEquality.equal(a.medium, attribution.medium)
                 && ByteEquality.equal(a.rule, attribution.rule)
                 && (a.campaign == nil) == (attribution.campaign == nil)
-                && (a.campaign.map { ByteEquality.equal($0, attribution.campaign ?? "") } ?? true)
+                && ByteEquality.equal(a.campaign ?? "", attribution.campaign ?? "")
         }
     }
 
