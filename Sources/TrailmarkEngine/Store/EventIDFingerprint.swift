@@ -32,4 +32,11 @@ public struct EventIDFingerprint: Hashable, Sendable {
         let h = copy.withUTF8 { key.hash13($0) }
         return h == 0 ? 1 : h
     }
+
+    /// The fingerprint of the id whose UTF-8 bytes are `utf8` (equal to `self(id)`).
+    @inline(__always)
+    public func callAsFunction(utf8: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        let h = key.hash13(utf8)
+        return h == 0 ? 1 : h
+    }
 }

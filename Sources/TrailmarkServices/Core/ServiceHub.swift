@@ -85,7 +85,7 @@ public final class ServiceHub: Sendable {
         maintenance = LogMaintenance(log: log, configuration: .init(forgetEraseDelay: configuration.forgetEraseDelay), logger: logger, metrics: metrics, fingerprint: fingerprint, records: records)
         handoff = BatchHandoff()
         tailer = LogTailer(log: log, engine: engine, progress: progress, forgets: forgets, maintenance: maintenance, handoff: handoff, logger: logger, metrics: metrics)
-        ingest = IngestService(log: log, engine: engine, progress: progress, validator: validator, skew: skew, now: now, handoff: handoff, logger: logger, metrics: metrics)
+        ingest = IngestService(log: log, engine: engine, progress: progress, validator: validator, skew: skew, now: now, logger: logger, metrics: metrics)
         identity = IdentityService(log: log, progress: progress, forgets: forgets, validator: validator, skew: skew, now: now, metrics: metrics, logger: logger)
         query = QueryService(log: log, engine: engine, progress: progress, validator: QueryValidator(limits: configuration.wireLimits))
     }

@@ -52,16 +52,18 @@ struct PropertyKeyChecker {
 
     init(dictionaryCount: Int) { self.dictionaryCount = dictionaryCount }
 
-    /// False when key `k` (a valid dictionary index) was already used by event `event`.
-    mutating func firstUse(of k: Int, in event: Int, strings: [String]) -> Bool {
+    /// False when key `k` (a valid dictionary index, whose string `string` makes: called
+    /// once per index) was already used by event `event`.
+    mutating func firstUse(of k: Int, in event: Int, string: () -> String) -> Bool {
         if canonical.isEmpty { canonical = [Int](repeating: -1, count: dictionaryCount) }
         var id = canonical[k]
         if id < 0 {
-            if let existing = ids[strings[k]] {
+            let key = string()
+            if let existing = ids[key] {
                 id = existing
             } else {
                 id = lastEvent.count
-                ids[strings[k]] = id
+                ids[key] = id
                 lastEvent.append(-1)
             }
             canonical[k] = id
