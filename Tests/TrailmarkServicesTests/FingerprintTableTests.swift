@@ -30,6 +30,18 @@ import Testing
         #expect(table.isEmpty)
     }
 
+    /// An emptied table (as `UnindexedIDs` reuses them) holds nothing and works as a new one.
+    @Test func anEmptiedTableIsLikeANewOne() {
+        var table = FingerprintTable<UInt64>()
+        for k in UInt64(1) ... 3000 { table[k &* 0x9E37_79B9_7F4A_7C15 | 1] = k }
+        table.removeAll()
+        #expect(table.isEmpty)
+        for k in UInt64(1) ... 3000 { #expect(table[k &* 0x9E37_79B9_7F4A_7C15 | 1] == nil) }
+        for k in UInt64(2000) ... 4000 { table[k &* 0x9E37_79B9_7F4A_7C15 | 1] = k + 1 }
+        #expect(table.count == 2001)
+        for k in UInt64(1) ... 4000 { #expect(table[k &* 0x9E37_79B9_7F4A_7C15 | 1] == (k >= 2000 ? k + 1 : nil)) }
+    }
+
     @Test func growsAndKeepsEverything() {
         var table = FingerprintTable<UInt64>()
         table.reserveCapacity(10)

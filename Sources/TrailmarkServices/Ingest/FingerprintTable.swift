@@ -83,6 +83,15 @@ struct FingerprintTable<Value> {
         return old
     }
 
+    /// Empties the table, keeping its capacity (its memory is already mapped and sized for
+    /// a generation's ids: `UnindexedIDs` reuses dropped tables).
+    mutating func removeAll() {
+        guard count > 0 else { return }
+        keys.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        values.withUnsafeMutableBufferPointer { $0.update(repeating: nil) }
+        count = 0
+    }
+
     /// Grows so that `n` entries fit without growing again.
     mutating func reserveCapacity(_ n: Int) {
         var capacity = keys.count
