@@ -18,6 +18,11 @@ import Testing
             switch rng.next() % 4 {
             case 0, 1:
                 #expect(table.updateValue(step, forKey: key) == reference.updateValue(step, forKey: key))
+            case 2 where step % 3 == 0:
+                // A run of keys at once (`updateValues`), some present, some repeated.
+                let run = (0 ..< Int(rng.next() % 9)).map { _ in keys[Int(rng.next() % UInt64(keys.count))] }
+                table.updateValues(step, forKeys: run)
+                for k in run { reference[k] = step }
             case 2:
                 #expect(table.removeValue(forKey: key) == reference.removeValue(forKey: key))
             default:

@@ -97,8 +97,7 @@ struct UnindexedIDs<Append: AnyObject> {
         numbers[ObjectIdentifier(append)] = number
         young.writing += 1
         var table = young.tables.removeValue(forKey: project) ?? reused(project)
-        table.reserveCapacity(table.count + ids.count)
-        for id in ids { table.updateValue(number, forKey: id) }
+        table.updateValues(number, forKeys: ids)
         young.tables[project] = table
     }
 
