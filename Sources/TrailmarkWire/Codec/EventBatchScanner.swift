@@ -79,12 +79,21 @@ struct EventBatchScanner {
         return (slots, Int(count))
     }
 
-    /// Records each entry's place and checks its length and UTF-8.
+    /// Records each entry's place and checks its length and UTF-8 (a first pass counts
+    /// them, so the tables are allocated once).
     private mutating func dictionary(_ range: Range<Int>) throws(WireError) {
         var c = WireReader(raw, limits: limits).subReader(range)
+        var entries = 0
+        while !c.isAtEnd {
+            c.index += try c.readLength(maximum: limits.stringBytesMax)
+            entries += 1
+        }
+        guard entries <= limits.dictionaryEntriesMax else { throw Self.declined }
+        entryOffsets.reserveCapacity(entries)
+        entryLengths.reserveCapacity(entries)
+        c = WireReader(raw, limits: limits).subReader(range)
         while !c.isAtEnd {
             let length = try c.readLength(maximum: limits.stringBytesMax)
-            guard entryOffsets.count < limits.dictionaryEntriesMax else { throw Self.declined }
             try c.validateUTF8(start: c.index, count: length)
             entryOffsets.append(UInt32(c.index))
             entryLengths.append(UInt32(length))
