@@ -132,15 +132,15 @@ import TrailmarkWire
             let bytes = g.batch(odd: false).encoded()
             guard let scanned = ScannedEventBatch.scan(bytes, limits: Self.limits), let (batch, block, _) = Self.ordinary(bytes) else { continue }
             let received: Int64 = 1_760_000_001_000_000
-            var generated: [Int: String] = [:]
+            var generated = GeneratedEventIDs(count: batch.events.count)
             var completed = batch.events
             var distinct: [Attribution] = [], index: [UInt32] = []
             for i in completed.indices {
                 completed[i].receivedAt = received
                 completed[i].timestamp = (completed[i].timestamp ?? received) + 7
                 if completed[i].eventID == nil {
-                    generated[i] = "gen-\(i)"
-                    completed[i].eventID = generated[i]
+                    generated.add(event: i) { $0.append(contentsOf: "gen-\(i)".utf8) }
+                    completed[i].eventID = "gen-\(i)"
                 }
                 let a = AttributionClassifier.classify(url: completed[i].url, referrer: completed[i].referrer)
                 completed[i].attribution = a
@@ -205,6 +205,29 @@ extension IngestFastPathTests {
         let (a, b) = (try Self.records(fast.hub), try Self.records(ordinary.hub))
         #expect(a.count == 12)
         #expect(a == b, "the stored records differ")
+    }
+}
+
+extension IngestFastPathTests {
+    /// Events sent without ids get UUIDv7s on the fast path too: distinct, well-formed,
+    /// the same in the ack as in the stored record.
+    @Test func generatedIDsAreAcknowledgedAndStored() async throws {
+        let harness = try await GatewayTests.Harness().ready()
+        defer { harness.tailer.cancel() }
+        let events = (0 ..< 50).map { Event(event: "view", anonymousID: "a\($0 % 3)", url: "https://ex.com/?utm_source=s\($0 % 2)") }
+        let bytes = EventBatch(events: events, batchID: 9).encoded()
+        let scanned = try #require(ScannedEventBatch.scan(bytes, limits: Self.limits))
+        let ack = try BatchAck(decoding: try await harness.hub.ingest.track(scanned: scanned, project: "p", limits: Self.limits))
+        #expect(ack.batchID == 9 && ack.accepted == 50 && ack.duplicates == 0)
+        #expect(Set(ack.eventIDs).count == 50)
+        for id in ack.eventIDs {
+            let chars = Array(id)
+            #expect(chars.count == 36 && chars[14] == "7" && [8, 13, 18, 23].allSatisfy { chars[$0] == "-" }, "\(id)")
+        }
+        let records = try Self.records(harness.hub)
+        let stored = try StoredEventBatch(decoding: try #require(records.last), limits: .logRecords)
+        #expect(stored.events.map { $0.eventID ?? "" } == ack.eventIDs)
+        #expect(stored.events.map { $0.attribution?.source } == events.map { "s\(($0.url?.last).map(String.init) ?? "")" })
     }
 }
 

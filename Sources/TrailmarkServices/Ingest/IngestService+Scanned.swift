@@ -18,7 +18,7 @@ extension IngestService {
         let offset = skew.offset(receivedAt: receivedAt, sentAt: scanned.sentAt)
         let millis = UInt64(max(0, receivedAt / 1000))
         var generated = [Bool](repeating: false, count: n)
-        var generatedIDs: [Int: String] = [:]
+        var generatedIDs = GeneratedEventIDs(count: n)
         var fingerprints = [UInt64](repeating: 0, count: n)
         var timestamps = [Int64](repeating: 0, count: n)
         let fingerprint = engine.fingerprint
@@ -27,10 +27,9 @@ extension IngestService {
             timestamps[i] = skew.correct(scanned.timestamps[i], receivedAt: receivedAt, offset: offset)
             let ref = scanned.eventIDRefs[i]
             if ref == 0 {
-                let id = UUIDv7.make(milliseconds: millis, using: &idRandom)
-                generatedIDs[i] = id
+                generatedIDs.add(event: i) { UUIDv7.append(milliseconds: millis, using: &idRandom, to: &$0) }
                 generated[i] = true
-                fingerprints[i] = fingerprint(id)
+                fingerprints[i] = generatedIDs.withID(i) { fingerprint(utf8: $0!) }  // `!`: added on the line above
             } else {
                 fingerprints[i] = scanned.withEntry(ref - 1) { fingerprint(utf8: $0) }
             }
@@ -81,7 +80,7 @@ extension IngestService {
         for (i, var event) in decoded.batch.events.enumerated() where keep[i] {
             event.receivedAt = fields.receivedAt
             event.timestamp = fields.timestamps[i]
-            if event.eventID == nil { event.eventID = fields.generatedIDs[i] }
+            if event.eventID == nil { event.eventID = fields.generatedIDs.string(i) }
             event.attribution = fields.attributions[Int(fields.attributionIndex[i])]
             events.append(event)
         }
