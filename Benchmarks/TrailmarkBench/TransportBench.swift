@@ -17,7 +17,13 @@ enum TransportBench {
     static let grpcAnchor = ".build-grpc-echo/release/GRPCSwiftEcho"
     static let probe = "Tests/transport/h2_probe.py"
 
+    /// `TRANSPORT_BENCH_SERVE_SECONDS=N`: only serve the echo on 127.0.0.1:18600 (TLS, the
+    /// development certificate in a temporary directory) for N seconds, for profiling by hand
+    /// (`perf record -p`, `strace -c`, h2load with other settings).
+    static var serveSeconds: Int? { ProcessInfo.processInfo.environment["TRANSPORT_BENCH_SERVE_SECONDS"].flatMap { Int($0) } }
+
     static func run() async throws -> BenchTable {
+        if let seconds = serveSeconds { return try await serve(seconds: seconds) }
         var table = BenchTable(title: "transport (h2load TLS 1.3, -c 16 -m 32 -t 1, \(fmt(Double(requests), decimals: 0)) requests)")
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/h2load") else {
             table.add("h2load missing", value: "skipped", goal: "apt install nghttp2-client")
@@ -98,14 +104,23 @@ enum TransportBench {
         return table
     }
 
-    private static func startServer(_ security: TransportServerConfiguration.Security) async throws -> TransportServer {
+    private static func serve(seconds: Int) async throws -> BenchTable {
+        let work = NSTemporaryDirectory() + "trailmark-bench-serve"
+        let server = try await startServer(.developmentCertificate(dataDirectory: work), port: 18600)
+        print("serving https://127.0.0.1:18600/trailmark.v1.Echo/Unary for \(seconds) s (pid \(getpid()), certificates in \(work)/tls)")
+        try await Task.sleep(for: .seconds(seconds))
+        await server.shutdown()
+        return BenchTable(title: "transport: served for \(seconds) s")
+    }
+
+    private static func startServer(_ security: TransportServerConfiguration.Security, port: Int = 0) async throws -> TransportServer {
         var router = TransportRouter()
         // The echo answers without suspending: a synchronous handler, run inline on the loop.
         router.register("/trailmark.v1.Echo/Unary", .synchronousUnary { request, _ in request })
         router.register("/trailmark.v1.Echo/Bidi", .bidirectional { requests, _, responses in
             for try await message in requests { try await responses.write(message) }
         })
-        let configuration = TransportServerConfiguration(host: "127.0.0.1", port: 0, security: security, threads: 1)
+        let configuration = TransportServerConfiguration(host: "127.0.0.1", port: port, security: security, threads: 1)
         let server = TransportServer(configuration: configuration, router: router)
         try await server.start()
         return server

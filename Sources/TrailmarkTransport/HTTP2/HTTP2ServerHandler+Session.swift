@@ -12,7 +12,13 @@ import TrailmarkWire
 extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
     func session(beginHeaders streamID: Int32) -> NGHTTP2Session.CallbackResult {
         if stream(streamID) == nil {
-            let created = ServerStream(id: streamID)
+            let created: ServerStream
+            if let reused = spareStreams.popLast() {
+                reused.reuse(id: streamID)
+                created = reused
+            } else {
+                created = ServerStream(id: streamID)
+            }
             streams.insert(created)
             lastStream = created
             session?.memoryPool.keepsFreedBlocks = true  // the connection is in use (see the pool)
@@ -55,7 +61,7 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
         // Fields that repeat from request to request reuse the connection's Strings.
         let (nameString, valueString) = recentHeaders.strings(name: name, value: value)
         if HeaderBytes.equal(name, "content-length") {
-            stream.contentLength = Int(valueString)
+            stream.contentLength = HeaderBytes.decimal(value)
         } else if HeaderBytes.equal(name, "grpc-timeout") {
             stream.grpcTimeout = valueString
         } else if HeaderBytes.equal(name, "grpc-encoding") {
@@ -109,12 +115,19 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
 
     func session(streamClosed streamID: Int32, errorCode: UInt32) {
         if lastStream?.id == streamID { lastStream = nil }
-        guard let stream = streams.removeValue(forKey: streamID) else { return }
+        guard var stream = streams.removeValue(forKey: streamID) else { return }
         if stream.owedWindowBytes > 0 { session?.consumeConnection(bytes: stream.owedWindowBytes) }
-        let reason = errorCode == NGHTTP2_NO_ERROR.rawValue
-            ? RPCError(.cancelled, "the stream closed")
-            : RPCError(.cancelled, "the peer reset the stream (error code \(errorCode))")
-        stream.tearDown(reason: reason)
+        if !stream.finished || stream.task != nil || stream.deadlineTimer != nil || stream.inbound != nil || !stream.drainWaiters.isEmpty {
+            let reason = errorCode == NGHTTP2_NO_ERROR.rawValue
+                ? RPCError(.cancelled, "the stream closed")
+                : RPCError(.cancelled, "the peer reset the stream (error code \(errorCode))")
+            stream.tearDown(reason: reason)
+        }
+        // Keep the object for the next stream when nothing else holds it (a handler task or
+        // closure that still did would see a reused object: only ids are captured, checked here).
+        if spareStreams.count < Self.spareStreamsMax && isKnownUniquelyReferenced(&stream) {
+            spareStreams.append(stream)
+        }
     }
 
     func session(readData streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> NGHTTP2Session.DataRead {
@@ -261,6 +274,18 @@ enum HeaderBytes {
         guard bytes.count == literal.utf8CodeUnitCount else { return false }
         guard let base = bytes.baseAddress else { return bytes.isEmpty }
         return memcmp(base, literal.utf8Start, bytes.count) == 0
+    }
+
+    /// The non-negative decimal number `bytes` spells (digits only, at most 18 of them, so no
+    /// overflow); nil otherwise. Same result as `Int(String)` for such values, without a String.
+    static func decimal(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
+        var result = 0
+        for byte in bytes {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            result = result * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return result
     }
 
     /// Compares with a run-time String. (A separate label: with an unlabeled String overload,

@@ -21,6 +21,9 @@ public struct HeaderFields: Sendable, Sequence, ExpressibleByDictionaryLiteral, 
 
     mutating func reserveCapacity(_ count: Int) { fields.reserveCapacity(count) }
 
+    /// Removes every field, keeping the storage when it is not shared.
+    mutating func removeAll(keepingCapacity: Bool) { fields.removeAll(keepingCapacity: keepingCapacity) }
+
     /// Internal fast path for names already known to be lower-case.
     mutating func addLowercased(_ name: String, _ value: String) {
         fields.append((name, value))

@@ -24,7 +24,8 @@ final class ServerStream {
         case answered
     }
 
-    let id: Int32
+    /// The stream id; changes only when a closed stream's object is reused (`reuse(id:)`).
+    private(set) var id: Int32
     @exclusivity(unchecked) var kind: Kind = .pending
     @exclusivity(unchecked) var headers = HeaderFields()
     @exclusivity(unchecked) var headerListBytes = 0
@@ -88,6 +89,45 @@ final class ServerStream {
     init(id: Int32) {
         self.id = id
         headers.reserveCapacity(12)
+    }
+
+    /// Returns a closed stream's object to the state `init(id:)` gives, for stream `id`. Only
+    /// for an object nothing else references (the caller checks `isKnownUniquelyReferenced`),
+    /// after `tearDown`. Keeps the capacity of `headers` when that array is not shared (a
+    /// handler's `RPCRequestContext` may still hold it; then a fresh one is allocated on append).
+    func reuse(id: Int32) {
+        self.id = id
+        kind = .pending
+        headers.removeAll(keepingCapacity: true)
+        headerListBytes = 0
+        method = ""
+        path = ""
+        authority = nil
+        contentType = nil
+        grpcTimeout = nil
+        grpcEncoding = nil
+        teTrailers = false
+        contentLength = nil
+        requestEnded = false
+        deframer = nil
+        partialMessageWireBytes = 0
+        singleRequest = nil
+        inbound = nil
+        context = nil
+        queuedInboundBytes = 0
+        owedWindowBytes = 0
+        if !body.isEmpty { body = [] }
+        responseStarted = false
+        finished = false
+        outbound = ServerStream.emptyBuffer
+        finalMessage = nil
+        finalMessageSent = 0
+        outboundEnded = false
+        trailers = nil
+        dataDeferred = false
+        drainWaiters = []
+        task = nil
+        deadlineTimer = nil
     }
 
     var isRPC: Bool { if case .rpc = kind { true } else { false } }
