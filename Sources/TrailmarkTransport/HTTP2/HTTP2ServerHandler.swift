@@ -60,6 +60,8 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     @exclusivity(unchecked) var recentPath = ""
     @exclusivity(unchecked) var recentPathHandler: RPCHandler?
     @exclusivity(unchecked) var recentPathRouted = false
+    /// The regular header fields of the last request that built its own list (bounded).
+    @exclusivity(unchecked) var repeatedHeaders = RepeatedHeaderList()
     /// Strings of header fields seen on earlier requests of this connection (bounded).
     @exclusivity(unchecked) var recentHeaders = HeaderStringCache()
 

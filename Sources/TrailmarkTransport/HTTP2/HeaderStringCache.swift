@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The `String`s of request header fields recently seen on one connection, so a field that
 /// repeats from request to request (`user-agent`, `authorization`, `content-length`, …) is
 /// compared as bytes and reuses its Strings instead of allocating and validating new ones.
@@ -36,9 +30,9 @@ struct HeaderStringCache {
         let count = entries.count
         var probe = cursor < count ? cursor : 0
         for _ in 0..<count {
-            if Self.equal(name, entries[probe].nameBytes) {
+            if HeaderBytes.equal(name, stored: entries[probe].nameBytes) {
                 cursor = probe + 1
-                if Self.equal(value, entries[probe].valueBytes) { return (entries[probe].name, entries[probe].value) }
+                if HeaderBytes.equal(value, stored: entries[probe].valueBytes) { return (entries[probe].name, entries[probe].value) }
                 let decoded = String(decoding: value, as: UTF8.self)
                 if value.count <= Self.valueBytesMax {
                     entries[probe].valueBytes = Array(value)
@@ -60,12 +54,5 @@ struct HeaderStringCache {
             nextVictim = (nextVictim + 1) % Self.capacity
         }
         return (entry.name, entry.value)
-    }
-
-    @inline(__always)
-    private static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ stored: [UInt8]) -> Bool {
-        guard bytes.count == stored.count else { return false }
-        guard let base = bytes.baseAddress, !bytes.isEmpty else { return true }
-        return stored.withUnsafeBufferPointer { memcmp(base, $0.baseAddress!, bytes.count) == 0 }  // same non-zero count
     }
 }

@@ -29,6 +29,11 @@ final class ServerStream {
     @exclusivity(unchecked) var kind: Kind = .pending
     @exclusivity(unchecked) var headers = HeaderFields()
     @exclusivity(unchecked) var headerListBytes = 0
+    /// Regular (non-pseudo) header fields received so far.
+    @exclusivity(unchecked) var headerFieldCount = 0
+    /// Every regular field so far matched the connection's `RepeatedHeaderList`: `headers`
+    /// is then set from that list when the block completes, not built field by field.
+    @exclusivity(unchecked) var headersRepeat = true
     @exclusivity(unchecked) var method = ""
     @exclusivity(unchecked) var path = ""
     @exclusivity(unchecked) var authority: String?
@@ -88,18 +93,18 @@ final class ServerStream {
 
     init(id: Int32) {
         self.id = id
-        headers.reserveCapacity(12)
     }
 
-    /// Returns a closed stream's object to the state `init(id:)` gives, for stream `id`. Only
-    /// for an object nothing else references (the caller checks `isKnownUniquelyReferenced`),
-    /// after `tearDown`. Keeps the capacity of `headers` when that array is not shared (a
-    /// handler's `RPCRequestContext` may still hold it; then a fresh one is allocated on append).
-    func reuse(id: Int32) {
-        self.id = id
+    /// Returns a closed stream's object to the state `init` gives (all but `id`), so it can be
+    /// reused (`reuse(id:)`). Only for an object nothing else references (the caller checks
+    /// `isKnownUniquelyReferenced`), after `tearDown`. Done at close, while the object is still
+    /// in cache.
+    func recycle() {
         kind = .pending
-        headers.removeAll(keepingCapacity: true)
+        headers = HeaderFields()
         headerListBytes = 0
+        headerFieldCount = 0
+        headersRepeat = true
         method = ""
         path = ""
         authority = nil
@@ -129,6 +134,9 @@ final class ServerStream {
         task = nil
         deadlineTimer = nil
     }
+
+    /// Gives a recycled object (see `recycle`) its new stream id.
+    func reuse(id: Int32) { self.id = id }
 
     var isRPC: Bool { if case .rpc = kind { true } else { false } }
 
