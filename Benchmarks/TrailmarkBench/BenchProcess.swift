@@ -56,16 +56,6 @@ enum BenchProcess {
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
-    /// Sets the CPUs every thread of `pid` may run on (`taskset -a -p -c LIST PID`); false when
-    /// taskset is missing or failed.
-    @discardableResult
-    static func pin(_ pid: Int32, cpus: String) -> Bool {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset"),
-              let process = try? start("/usr/bin/taskset", ["-a", "-p", "-c", cpus, String(pid)]) else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }
-
     /// This process's resident set size in bytes (/proc/self/statm).
     static func residentBytes() -> Int {
         guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
@@ -87,12 +77,11 @@ struct H2Load {
     /// bounds requests/s whatever the server costs).
     let clientCPUMicrosPerRequest: Double
 
-    /// `cpu`: run h2load pinned to that CPU (`taskset -c`).
-    static func run(url: String, extra: [String], requests: Int, serverPID: Int32, cpu: Int? = nil) async throws -> H2Load {
-        _ = try await output(url: url, extra: extra, requests: max(1000, requests / 10), cpu: cpu)
+    static func run(url: String, extra: [String], requests: Int, serverPID: Int32) async throws -> H2Load {
+        _ = try await output(url: url, extra: extra, requests: max(1000, requests / 10))
         let before = BenchProcess.cpuSeconds(serverPID)
         let clientBefore = BenchProcess.childrenCPUSeconds()
-        let text = try await output(url: url, extra: extra, requests: requests, cpu: cpu)
+        let text = try await output(url: url, extra: extra, requests: requests)
         let cpu = BenchProcess.cpuSeconds(serverPID) - before
         let client = BenchProcess.childrenCPUSeconds() - clientBefore
         guard text.contains("\(requests) succeeded"),
@@ -105,16 +94,10 @@ struct H2Load {
     }
 
     /// Runs h2load once (1 thread, `connections` × `streams`) and returns what it printed.
-    static func output(url: String, extra: [String], requests: Int, connections: Int = 16, streams: Int = 32, cpu: Int? = nil) async throws -> String {
+    static func output(url: String, extra: [String], requests: Int, connections: Int = 16, streams: Int = 32) async throws -> String {
         let process = Process()
-        let arguments = ["-n", String(requests), "-c", String(connections), "-m", String(streams), "-t", "1"] + extra + [url]
-        if let cpu {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
-            process.arguments = ["-c", String(cpu), "/usr/bin/h2load"] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/h2load")
-            process.arguments = arguments
-        }
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/h2load")
+        process.arguments = ["-n", String(requests), "-c", String(connections), "-m", String(streams), "-t", "1"] + extra + [url]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice

@@ -55,7 +55,6 @@ enum TransportBench {
                   ratio: fmt(ours.cpuMicrosPerRequest / anchor.cpuMicrosPerRequest) + "x", goal: "printed")
         table.add("h2load CPU µs/request (against ours vs nghttpd)", value: fmt(ours.clientCPUMicrosPerRequest), anchor: fmt(anchor.clientCPUMicrosPerRequest),
                   ratio: fmt(ours.clientCPUMicrosPerRequest / anchor.clientCPUMicrosPerRequest) + "x", goal: "printed")
-        try await addPinnedComparison(to: &table, port: port, rpcArgs: rpcArgs, work: work, certs: certs)
         if quick {
             await server.shutdown()
             return table
@@ -103,34 +102,6 @@ enum TransportBench {
                   goal: "≤ 32 MiB")
         await plain.shutdown()
         return table
-    }
-
-    /// The same comparison with the server pinned to CPU 0 and h2load to CPU 1 (`taskset`): on
-    /// 2 cores, unpinned, the two servers' requests/s also depend on how much CPU h2load
-    /// itself needs against each (more against the echo: it sends a body and reads trailers)
-    /// and on where the scheduler puts the processes. Pinned, each side has one core, so the
-    /// requests/s ratio is closer to the servers' own speed. An added row: the unpinned one
-    /// above stays the comparison.
-    private static func addPinnedComparison(to table: inout BenchTable, port: Int, rpcArgs: [String], work: String,
-                                            certs: DevelopmentCertificates) async throws {
-        let cpus = ProcessInfo.processInfo.activeProcessorCount
-        guard cpus >= 2, BenchProcess.pin(getpid(), cpus: "0") else {
-            table.add("pinned (server CPU 0, h2load CPU 1)", value: "skipped", goal: "needs 2 CPUs and taskset")
-            return
-        }
-        defer { BenchProcess.pin(getpid(), cpus: "0-\(cpus - 1)") }
-        let ours = try await H2Load.run(url: "https://127.0.0.1:\(port)/trailmark.v1.Echo/Unary", extra: rpcArgs,
-                                        requests: requests, serverPID: getpid(), cpu: 1)
-        let nghttpd = try BenchProcess.start("/usr/bin/taskset", ["-c", "0", "/usr/sbin/nghttpd", "-d", work + "/www", "18603",
-                                                                  certs.privateKeyFile, certs.certificateChainFile])
-        defer { BenchProcess.stop(nghttpd) }
-        try await BenchProcess.waitForPort(18603)
-        let anchor = try await H2Load.run(url: "https://127.0.0.1:18603/small", extra: [], requests: requests,
-                                          serverPID: nghttpd.processIdentifier, cpu: 1)
-        table.add("pinned (server CPU 0, h2load CPU 1): req/s vs nghttpd", value: fmt(ours.requestsPerSecond, decimals: 0),
-                  anchor: fmt(anchor.requestsPerSecond, decimals: 0), ratio: fmt(ours.requestsPerSecond / anchor.requestsPerSecond) + "x", goal: "printed")
-        table.add("pinned: server CPU µs/request (ours vs nghttpd)", value: fmt(ours.cpuMicrosPerRequest), anchor: fmt(anchor.cpuMicrosPerRequest),
-                  ratio: fmt(ours.cpuMicrosPerRequest / anchor.cpuMicrosPerRequest) + "x", goal: "printed")
     }
 
     private static func serve(seconds: Int) async throws -> BenchTable {
