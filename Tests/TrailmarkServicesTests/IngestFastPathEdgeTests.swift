@@ -388,3 +388,24 @@ extension IngestFastPathEdgeTests {
         #expect(t.lookup("q")?[2] == nil)
     }
 }
+
+extension IngestFastPathEdgeTests {
+    /// After a burst (one generation of many ids), later small generations must not keep
+    /// the burst's table: reusing it zeroes every slot on each claim of every later
+    /// generation, and keeps its memory for good.
+    @Test func aBurstsTableIsNotReusedForever() {
+        var t = UnindexedIDs<Append>()
+        var seq: UInt64 = 0
+        func generation(_ ids: [UInt64]) {
+            let a = Append()
+            t.claim(ids, for: a, in: "p")
+            t.settle(a, seq: seq)
+            seq += 1
+            t.prune(indexedEnd: seq)
+        }
+        generation(Array(1 ... 20_000))
+        #expect(t.capacity(of: "p") >= 40_000)  // kept for the next generation: reuse is the point
+        for round in 0 ..< 4 { generation([UInt64(30_000 + round)]) }
+        #expect(t.capacity(of: "p") <= 64, "capacity \(t.capacity(of: "p")) held for one id per generation")
+    }
+}

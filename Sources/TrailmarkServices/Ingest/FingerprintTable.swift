@@ -15,6 +15,9 @@ struct FingerprintTable<Value> {
 
     var isEmpty: Bool { count == 0 }
 
+    /// Slots allocated (a power of two, at least twice `count`).
+    var capacity: Int { keys.count }
+
     private var mask: Int { keys.count - 1 }
 
     /// The slot holding `key`, or the empty slot where it would go.

@@ -53,11 +53,17 @@ struct UnindexedIDs<Append: AnyObject> {
     private var numbers: [ObjectIdentifier: UInt64] = [:]
     /// The tables of the last dropped generation, emptied when reused: a generation's
     /// tables grow to the same size each time, and fresh ones cost a rehash per doubling
-    /// and a page fault per 4 KiB.
+    /// and a page fault per 4 KiB. Only tables at least an eighth full are kept (emptying
+    /// costs their capacity, not their count).
     private var spare: [String: FingerprintTable<UInt64>] = [:]
 
     /// Ids held, over all projects and both generations (for tests and metrics).
     var count: Int { old.idCount + young.idCount }
+
+    /// Slots of `project`'s tables, over both generations and the spare (for tests).
+    func capacity(of project: String) -> Int {
+        [young.tables[project], old.tables[project], spare[project]].reduce(0) { $0 + ($1?.capacity ?? 0) }
+    }
 
     /// A view of `project`'s ids for one batch's lookups (copy-on-write shares, so no
     /// per-event hashing of the project name); nil when it holds none.
@@ -129,7 +135,9 @@ struct UnindexedIDs<Append: AnyObject> {
             let dropped = Int(young.firstNumber - old.firstNumber)
             states.removeFirst(dropped)
             let emptyYoung = young.tables.isEmpty && young.writing == 0
-            if !old.tables.isEmpty { spare = old.tables }
+            // Only tables their generation filled to an eighth are kept: one a burst grew
+            // would otherwise be zeroed whole on every later claim, and held for good.
+            if !old.tables.isEmpty { spare = old.tables.filter { $0.value.count * 8 >= $0.value.capacity } }
             old = young
             young = Generation(firstNumber: nextNumber)
             if emptyYoung { break }
