@@ -163,3 +163,47 @@ import Testing
         #expect(t.count == 0, "everything is dropped once indexed")
     }
 }
+
+extension UnindexedIDsTests {
+    /// A dropped generation's table is reused for the same project: it must forget every id
+    /// it held, and a view taken before the drop keeps answering from its own copy.
+    @Test func reusedTablesForgetTheirIds() {
+        var t = UnindexedIDs<Append>()
+        let a = Append(), b = Append()
+        t.claim(Array(1 ... 40), for: a, in: "p")
+        t.settle(a, seq: 0)
+        let before = t.lookup("p")
+        t.prune(indexedEnd: 1)  // both generations drop: `p`'s table becomes the spare
+        #expect(t.count == 0 && t.lookup("p") == nil)
+        t.claim([41], for: b, in: "p")
+        let view = t.lookup("p")
+        for id in UInt64(1) ... 40 { #expect(view?[id] == nil, "id \(id) answered by a reused table") }
+        if case .writing(let x)? = view?[41] { #expect(x === b) } else { Issue.record("id 41 lost") }
+        #expect(t.count == 1)
+        if case .written(let seq)? = before?[7] { #expect(seq == 0) } else { Issue.record("an earlier view lost id 7") }
+        // Another project does not get p's table.
+        t.claim([1], for: Append(), in: "q")
+        #expect(t.lookup("q")?[2] == nil)
+    }
+}
+
+extension UnindexedIDsTests {
+    /// After a burst (one generation of many ids), later small generations must not keep
+    /// the burst's table: reusing it zeroes every slot on each claim of every later
+    /// generation, and keeps its memory for good.
+    @Test func aBurstsTableIsNotReusedForever() {
+        var t = UnindexedIDs<Append>()
+        var seq: UInt64 = 0
+        func generation(_ ids: [UInt64]) {
+            let a = Append()
+            t.claim(ids, for: a, in: "p")
+            t.settle(a, seq: seq)
+            seq += 1
+            t.prune(indexedEnd: seq)
+        }
+        generation(Array(1 ... 20_000))
+        #expect(t.capacity(of: "p") >= 40_000)  // kept for the next generation: reuse is the point
+        for round in 0 ..< 4 { generation([UInt64(30_000 + round)]) }
+        #expect(t.capacity(of: "p") <= 64, "capacity \(t.capacity(of: "p")) held for one id per generation")
+    }
+}
