@@ -64,13 +64,14 @@ import TrailmarkWire
         return (batch, block, changed)
     }
 
-    /// Checks `bytes` both ways and expects the scan to take them exactly when `taken`.
+    /// Checks `bytes` both ways and expects the scan to take them exactly when `taken`
+    /// (nil: either way).
     static func differential(
-        _ bytes: [UInt8], taken expected: Bool, limits: WireLimits = .default, _ note: String,
+        _ bytes: [UInt8], taken expected: Bool?, limits: WireLimits = .default, _ note: String,
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
         let scanned = ScannedEventBatch.scan(bytes, limits: limits)
-        #expect((scanned != nil) == expected, "\(note): scan \(scanned == nil ? "declined" : "took") it", sourceLocation: sourceLocation)
+        #expect(expected == nil || (scanned != nil) == expected, "\(note): scan \(scanned == nil ? "declined" : "took") it", sourceLocation: sourceLocation)
         guard let scanned else { return }
         guard let (batch, block, changed) = ordinary(bytes, limits: limits) else {
             Issue.record("\(note): the scan took a batch the ordinary path rejects", sourceLocation: sourceLocation)
