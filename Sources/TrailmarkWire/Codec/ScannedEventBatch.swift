@@ -13,7 +13,7 @@
 /// dictionary entry referenced, no field given twice. For anything else it returns nil and
 /// the caller decodes the batch the ordinary way, which produces the exact error or the
 /// normalised events. So the fast path never needs error messages of its own, and its
-/// answers are those of the ordinary path (`ScannedEventBatchTests` compares both).
+/// answers are those of the ordinary path (`IngestFastPathTests` compares both).
 ///
 /// Invariant: `block.layout` describes `block.storage` (as for any `EventBlock`), and every
 /// reference kept here (`eventIDRefs`, `urlRefs`, `referrerRefs`, minus one when non-zero)
