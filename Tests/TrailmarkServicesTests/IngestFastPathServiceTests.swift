@@ -7,6 +7,26 @@ import TrailmarkWire
 /// same acks and records, byte for byte.
 @Suite struct IngestFastPathServiceTests {
     typealias E = IngestFastPathEdgeTests
+
+    /// Each `(project, bytes)` through the fast path on one server and the ordinary path on
+    /// another with the same clock; returns both servers' acks and their event records.
+    static func bothWays(_ batches: [(String, [UInt8])]) async throws -> (fast: [[UInt8]], ordinary: [[UInt8]], fastRecords: [[UInt8]], ordinaryRecords: [[UInt8]]) {
+        let now: @Sendable () -> Int64 = { 1_760_000_100_000_000 }
+        let fast = try await GatewayTests.Harness(now: now).ready()
+        let ordinary = try await GatewayTests.Harness(now: now).ready()
+        defer {
+            fast.tailer.cancel()
+            ordinary.tailer.cancel()
+        }
+        var acks: (fast: [[UInt8]], ordinary: [[UInt8]]) = ([], [])
+        for (round, (project, bytes)) in batches.enumerated() {
+            let scanned = try #require(ScannedEventBatch.scan(bytes), "round \(round)")
+            acks.fast.append(try await fast.hub.ingest.track(scanned: scanned, project: project, limits: .default))
+            let (decoded, block) = try EventBatch.decodingKeepingBlock(bytes)
+            acks.ordinary.append(try await ordinary.hub.ingest.track(decoded, block: block, project: project).encoded())
+        }
+        return (acks.fast, acks.ordinary, try IngestFastPathTests.records(fast.hub), try IngestFastPathTests.records(ordinary.hub))
+    }
 }
 
 extension IngestFastPathServiceTests {
@@ -16,13 +36,6 @@ extension IngestFastPathServiceTests {
     /// a batch, retries, a batch of retries only, two projects, equivalent but different
     /// ids, and more distinct attributions than the transcoder remembers.
     @Test func craftedBatchesStoreTheSameRecordsBothWays() async throws {
-        let now: @Sendable () -> Int64 = { 1_760_000_100_000_000 }
-        let fast = try await GatewayTests.Harness(now: now).ready()
-        let ordinary = try await GatewayTests.Harness(now: now).ready()
-        defer {
-            fast.tailer.cancel()
-            ordinary.tailer.cancel()
-        }
         func events(_ ids: [String], urls: [String?] = []) -> [Event] {
             ids.enumerated().map { i, id in
                 Event(event: "view", anonymousID: "a\(i % 2)", timestamp: i % 3 == 0 ? nil : 1_760_000_000_000_000 + Int64(i), eventID: id, url: i < urls.count ? urls[i] : nil)
@@ -50,16 +63,10 @@ extension IngestFastPathServiceTests {
             ("p", EventBatch(events: events((0 ..< 7).map { "c\($0)" }, urls: campaigns)).encoded()),
             ("p", EventBatch(events: events(["c0", "c9", "c8", "c3", "c7"], urls: campaigns.reversed())).encoded()),
         ]
-        for (round, (project, bytes)) in batches.enumerated() {
-            let scanned = try #require(ScannedEventBatch.scan(bytes), "round \(round)")
-            let fastAck = try await fast.hub.ingest.track(scanned: scanned, project: project, limits: .default)
-            let (decoded, block) = try EventBatch.decodingKeepingBlock(bytes)
-            let ordinaryAck = try await ordinary.hub.ingest.track(decoded, block: block, project: project).encoded()
-            #expect(fastAck == ordinaryAck, "round \(round): the acks differ")
-        }
-        let (a, b) = (try IngestFastPathTests.records(fast.hub), try IngestFastPathTests.records(ordinary.hub))
-        #expect(a.count == batches.count - 1)  // the batch of retries only stores nothing
-        #expect(a == b, "the stored records differ")
+        let both = try await Self.bothWays(batches)
+        for round in batches.indices { #expect(both.fast[round] == both.ordinary[round], "round \(round): the acks differ") }
+        #expect(both.fastRecords.count == batches.count - 1)  // the batch of retries only stores nothing
+        #expect(both.fastRecords == both.ordinaryRecords, "the stored records differ")
     }
 }
 
@@ -87,13 +94,6 @@ extension IngestFastPathServiceTests {
     /// branch) and ids repeated within a batch: with the server-made ids masked, both paths
     /// store the same records and answer the same acks.
     @Test func generatedIDsWithRetriesStoreTheSameRecordsBothWays() async throws {
-        let now: @Sendable () -> Int64 = { 1_760_000_100_000_000 }
-        let fast = try await GatewayTests.Harness(now: now).ready()
-        let ordinary = try await GatewayTests.Harness(now: now).ready()
-        defer {
-            fast.tailer.cancel()
-            ordinary.tailer.cancel()
-        }
         func events(_ ids: [String?]) -> [Event] {
             ids.enumerated().map { i, id in
                 Event(event: "e\(i % 3)", anonymousID: "a", timestamp: 1_760_000_000_000_000 + Int64(i), eventID: id,
@@ -106,21 +106,20 @@ extension IngestFastPathServiceTests {
             events(["b", "c", nil]),
             events(["d", nil, "d", "a", nil, "e"]),
         ]
-        var fastRecordsIDs: [String] = [], ordinaryRecordsIDs: [String] = []
+        let both = try await Self.bothWays(batches.enumerated().map { round, list in
+            ("p", EventBatch(events: list, sentAt: 1_760_000_050_000_000, batchID: UInt64(round)).encoded())
+        })
+        // The server-made ids, in the order each server made them.
+        var fastMade: [String] = [], ordinaryMade: [String] = []
         for (round, list) in batches.enumerated() {
-            let bytes = EventBatch(events: list, sentAt: 1_760_000_050_000_000, batchID: UInt64(round)).encoded()
-            let scanned = try #require(ScannedEventBatch.scan(bytes), "round \(round)")
-            let fastAck = try await fast.hub.ingest.track(scanned: scanned, project: "p", limits: .default)
-            let (decoded, block) = try EventBatch.decodingKeepingBlock(bytes)
-            let ordinaryAck = try await ordinary.hub.ingest.track(decoded, block: block, project: "p").encoded()
             let made = list.indices.filter { list[$0].eventID == nil }
-            let fastIDs = try BatchAck(decoding: fastAck).eventIDs, ordinaryIDs = try BatchAck(decoding: ordinaryAck).eventIDs
-            fastRecordsIDs += made.map { fastIDs[$0] }
-            ordinaryRecordsIDs += made.map { ordinaryIDs[$0] }
-            #expect(Self.masking(fastAck, fastRecordsIDs) == Self.masking(ordinaryAck, ordinaryRecordsIDs), "round \(round): the acks differ")
+            let fastIDs = try BatchAck(decoding: both.fast[round]).eventIDs, ordinaryIDs = try BatchAck(decoding: both.ordinary[round]).eventIDs
+            fastMade += made.map { fastIDs[$0] }
+            ordinaryMade += made.map { ordinaryIDs[$0] }
+            #expect(Self.masking(both.fast[round], fastMade) == Self.masking(both.ordinary[round], ordinaryMade), "round \(round): the acks differ")
         }
-        let a = try IngestFastPathTests.records(fast.hub).map { Self.masking($0, fastRecordsIDs) }
-        let b = try IngestFastPathTests.records(ordinary.hub).map { Self.masking($0, ordinaryRecordsIDs) }
+        let a = both.fastRecords.map { Self.masking($0, fastMade) }
+        let b = both.ordinaryRecords.map { Self.masking($0, ordinaryMade) }
         #expect(a.count == batches.count)
         #expect(a == b, "the stored records differ")
     }

@@ -176,13 +176,6 @@ extension IngestFastPathTests {
     /// ordinary path, store the same records and answer the same acks, retries included
     /// (a batch half of whose ids are stored already takes the fast path's decode branch).
     @Test func bothPathsStoreTheSameRecordsAndAnswerTheSameAcks() async throws {
-        let now: @Sendable () -> Int64 = { 1_760_000_100_000_000 }
-        let fast = try await GatewayTests.Harness(now: now).ready()
-        let ordinary = try await GatewayTests.Harness(now: now).ready()
-        defer {
-            fast.tailer.cancel()
-            ordinary.tailer.cancel()
-        }
         var g = Generator(rng: SystemRandomNumberGeneratorLike(seed: 4))
         var sent: [EventBatch] = []
         for round in 0 ..< 12 {
@@ -193,18 +186,15 @@ extension IngestFastPathTests {
                 batch.events = Array(earlier.events.prefix(max(1, earlier.events.count / 2))) + batch.events
             }
             sent.append(batch)
-            let bytes = batch.encoded()
-            let scanned = try #require(ScannedEventBatch.scan(bytes, limits: Self.limits), "round \(round)")
-            let fastAck = try await fast.hub.ingest.track(scanned: scanned, project: "p", limits: Self.limits)
-            let (decoded, block) = try EventBatch.decodingKeepingBlock(bytes, limits: Self.limits)
-            let ordinaryAck = try await ordinary.hub.ingest.track(decoded, block: block, project: "p").encoded()
-            #expect(fastAck == ordinaryAck, "round \(round): the acks differ")
-            let ack = try BatchAck(decoding: fastAck)
+        }
+        let both = try await IngestFastPathServiceTests.bothWays(sent.map { ("p", $0.encoded()) })
+        for round in sent.indices {
+            #expect(both.fast[round] == both.ordinary[round], "round \(round): the acks differ")
+            let ack = try BatchAck(decoding: both.fast[round])
             #expect(ack.duplicates == (round % 3 == 2 ? UInt32(max(1, sent[round - 1].events.count / 2)) : 0), "round \(round)")
         }
-        let (a, b) = (try Self.records(fast.hub), try Self.records(ordinary.hub))
-        #expect(a.count == 12)
-        #expect(a == b, "the stored records differ")
+        #expect(both.fastRecords.count == 12)
+        #expect(both.fastRecords == both.ordinaryRecords, "the stored records differ")
     }
 }
 
