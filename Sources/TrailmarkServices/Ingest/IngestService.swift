@@ -24,7 +24,6 @@ public actor IngestService {
     private let validator: EventValidator
     private let skew: ClockSkew
     private let now: @Sendable () -> Int64
-    private let handoff: BatchHandoff?
     private let logger: Logger
     private let metrics: ServiceMetrics
 
@@ -42,7 +41,7 @@ public actor IngestService {
 
     init(
         log: SegmentLog, engine: EventEngine, progress: IndexProgress, validator: EventValidator,
-        skew: ClockSkew, now: @escaping @Sendable () -> Int64, handoff: BatchHandoff? = nil, logger: Logger, metrics: ServiceMetrics
+        skew: ClockSkew, now: @escaping @Sendable () -> Int64, logger: Logger, metrics: ServiceMetrics
     ) {
         self.log = log
         self.engine = engine
@@ -50,7 +49,6 @@ public actor IngestService {
         self.validator = validator
         self.skew = skew
         self.now = now
-        self.handoff = handoff
         self.logger = logger
         self.metrics = metrics
     }
@@ -177,7 +175,6 @@ public actor IngestService {
         guard !fresh.isEmpty else { return 0 }
         let log = self.log
         let latency = metrics.appendLatency
-        let handoff = self.handoff
         // The task encodes off the actor, then waits for group commit.
         let append = PendingAppend(
             task: Task<UInt64, any Error> {
@@ -187,17 +184,10 @@ public actor IngestService {
                 guard payload.count <= max else {
                     throw APIError(.payloadTooLarge, "the batch encodes to \(payload.count) bytes; at most \(max) fit in one log record", reason: "too_large")
                 }
-                // Offered before the append, so the tailer finds it whenever it reads the record.
-                let offered = handoff?.offer(batch, payload: payload)
                 let start = ContinuousClock.now
-                do {
-                    let seq = try await log.append(payload, kind: .eventBatch)
-                    latency.record(duration: ContinuousClock.now - start)
-                    return seq
-                } catch {
-                    if let offered { handoff?.withdraw(offered, payload: payload) }
-                    throw error
-                }
+                let seq = try await log.append(payload, kind: .eventBatch)
+                latency.record(duration: ContinuousClock.now - start)
+                return seq
             })
         unindexed.claim(ids, for: append, in: project)
         let result = await Self.outcome(of: append)

@@ -54,14 +54,22 @@ struct PropertyKeyChecker {
 
     /// False when key `k` (a valid dictionary index) was already used by event `event`.
     mutating func firstUse(of k: Int, in event: Int, strings: [String]) -> Bool {
+        firstUse(of: k, in: event, string: { strings[k] })
+    }
+
+    /// `firstUse(of:in:strings:)` where `string` returns entry `k`'s text (called at most
+    /// once per entry).
+    @inline(__always)
+    mutating func firstUse(of k: Int, in event: Int, string: () -> String) -> Bool {
         if canonical.isEmpty { canonical = [Int](repeating: -1, count: dictionaryCount) }
         var id = canonical[k]
         if id < 0 {
-            if let existing = ids[strings[k]] {
+            let text = string()
+            if let existing = ids[text] {
                 id = existing
             } else {
                 id = lastEvent.count
-                ids[strings[k]] = id
+                ids[text] = id
                 lastEvent.append(-1)
             }
             canonical[k] = id

@@ -134,6 +134,16 @@ public struct WireReader {
         return s
     }
 
+    /// Throws `invalidUTF8` unless `buffer[start ..< start + count]` is UTF-8, checking as
+    /// `makeString` does (ASCII eight bytes at a time) without keeping a `String`.
+    func validateUTF8(start: Int, count: Int) throws(WireError) {
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[start ..< start + count])
+        if Self.isASCII(bytes) { return }
+        guard String(validating: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self) != nil else {
+            throw WireError(.invalidUTF8, field: "", "string of \(count) bytes is not valid UTF-8")
+        }
+    }
+
     /// True when no byte has its high bit set.
     @inline(__always)
     private static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
