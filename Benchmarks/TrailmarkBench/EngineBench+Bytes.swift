@@ -6,7 +6,7 @@ import TrailmarkWire
 /// alternating rounds of each into fresh engines, best round reported.
 extension EngineBench {
     static func bytesReplay(data: EngineBenchData, fetcher: EngineBenchFetcher, label: String, into table: inout BenchTable) throws {
-        var decodeAndIngest = Double.infinity, ingestOnly = Double.infinity, fromBytes = Double.infinity
+        var decodeAndIngest = Double.infinity, ingestOnly = Double.infinity, fromBytes = Double.infinity, scanOnly = Double.infinity
         var events = 0
         var counts: [Int] = []
         for _ in 0..<3 {
@@ -41,12 +41,18 @@ extension EngineBench {
                 bytesSeconds += try measure { _ = try bytes.withUnsafeBytes { try b.ingest(storedEventBatch: $0, recordSeq: UInt64(r + 1)) } }
             }
             fromBytes = min(fromBytes, bytesSeconds)
+            // The view alone (validation and column refs), the floor of the bytes path.
+            var scanSeconds = 0.0
+            for bytes in fetcher.encoded where !bytes.isEmpty {
+                scanSeconds += try measure { _ = try StoredEventBatchView.with(bytes) { $0.count } }
+            }
+            scanOnly = min(scanOnly, scanSeconds)
             counts = [a.eventCount(project: project), b.eventCount(project: project)]
         }
         let perEvent = { (s: Double) in fmt(s * 1e6 / Double(max(events, 1)), decimals: 3) }
-        log("bytes replay: decode+ingest \(perEvent(decodeAndIngest)) us/event, ingest [Event] \(perEvent(ingestOnly)), from bytes \(perEvent(fromBytes)); rows \(counts)")
+        log("bytes replay: decode+ingest \(perEvent(decodeAndIngest)) us/event, ingest [Event] \(perEvent(ingestOnly)), from bytes \(perEvent(fromBytes)) (view alone \(perEvent(scanOnly))); rows \(counts)")
         table.add("\(label): index event records from their bytes (us/event)", value: perEvent(fromBytes),
-                  anchor: "decode + ingest [Event] \(perEvent(decodeAndIngest)); ingest [Event] alone \(perEvent(ingestOnly))\(counts.count == 2 && counts[0] == counts[1] ? "" : " ROWS DIFFER")",
+                  anchor: "view alone \(perEvent(scanOnly)); decode + ingest [Event] \(perEvent(decodeAndIngest)); ingest [Event] alone \(perEvent(ingestOnly))\(counts.count == 2 && counts[0] == counts[1] ? "" : " ROWS DIFFER")",
                   ratio: "\(fmt(decodeAndIngest / fromBytes))x vs decode+ingest")
     }
 }

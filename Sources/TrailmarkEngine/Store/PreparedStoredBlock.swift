@@ -39,20 +39,20 @@ struct PreparedStoredBlock {
         var stored: [StoredEventBatchView.AttributionRefs: Int32] = [:]
         var previous: (refs: StoredEventBatchView.AttributionRefs, slot: Int32)?
         var computed: [UInt64: Int32] = [:]
+        let absent = StoredEventBatchView.absent
         for i in 0..<n {
-            let id = view.eventID[i]
-            if view.entryLength(view.name[i]) == 0 {
+            let id = view.eventID(i)
+            if view.entryLength(view.name(i)) == 0 {
                 erased[i] = true
-                if id != StoredEventBatchView.absent { fingerprints[i] = ErasedSlots.fingerprint(ofErasedUTF8: view.entry(id)) }
+                if id != absent { fingerprints[i] = ErasedSlots.fingerprint(ofErasedUTF8: view.entry(id)) }
                 continue
             }
-            if id != StoredEventBatchView.absent && view.entryLength(id) > 0 { fingerprints[i] = fingerprint(utf8: view.entry(id)) }
-            hash(view.name[i], view, into: nil)
-            hash(view.anonymousID[i], view, into: \.anonHashes)
-            if view.userID[i] != StoredEventBatchView.absent { hash(view.userID[i], view, into: \.userHashes) }
-            if view.sessionID[i] != StoredEventBatchView.absent { hash(view.sessionID[i], view, into: \.sessionHashes) }
-            let a = Int(view.attributionIndex[i])
-            if a >= 0 {
+            if id != absent && view.entryLength(id) > 0 { fingerprints[i] = fingerprint(utf8: view.entry(id)) }
+            _ = hash(view.name(i), view)
+            if let h = hash(view.anonymousID(i), view) { anonHashes.append(h) }
+            if view.userID(i) != absent, let h = hash(view.userID(i), view) { userHashes.append(h) }
+            if view.sessionID(i) != absent, let h = hash(view.sessionID(i), view) { sessionHashes.append(h) }
+            if let a = view.attributionIndex(i) {
                 let refs = view.attributions[a]
                 if let previous, previous.refs == refs {
                     attributionSlot[i] = previous.slot
@@ -68,11 +68,11 @@ struct PreparedStoredBlock {
                 previous = (refs, slot)
                 attributionSlot[i] = slot
             } else {
-                let key = UInt64(view.url[i]) << 32 | UInt64(view.referrer[i])
+                let key = UInt64(view.url(i)) << 32 | UInt64(view.referrer(i))
                 if let slot = computed[key] {
                     attributionSlot[i] = slot
                 } else {
-                    let slot = append(AttributionClassifier.classify(url: view.string(optional: view.url[i]), referrer: view.string(optional: view.referrer[i])))
+                    let slot = append(AttributionClassifier.classify(url: view.string(optional: view.url(i)), referrer: view.string(optional: view.referrer(i))))
                     computed[key] = slot
                     attributionSlot[i] = slot
                 }
@@ -80,12 +80,13 @@ struct PreparedStoredBlock {
         }
     }
 
-    /// Hashes entry `k` once; the first time, also lists the hash for `column`'s touch.
-    private mutating func hash(_ k: UInt32, _ view: StoredEventBatchView, into column: WritableKeyPath<PreparedStoredBlock, [UInt64]>?) {
-        guard entryHashes[Int(k)] == 0 else { return }
+    /// Hashes entry `k` the first time the block uses it; returns the hash then, nil after.
+    @inline(__always)
+    private mutating func hash(_ k: UInt32, _ view: StoredEventBatchView) -> UInt64? {
+        guard entryHashes[Int(k)] == 0 else { return nil }
         let h = StringDictionary.hash(view.entry(k))
         entryHashes[Int(k)] = h
-        if let column { self[keyPath: column].append(h) }
+        return h
     }
 
     private mutating func append(_ a: Attribution) -> Int32 {

@@ -37,18 +37,18 @@ extension ProjectStore {
                     duplicates += 1
                     continue
                 }
-                let anon = Self.id(view.anonymousID[i], view, prepared, &anons, &s.anons)
+                let anon = Self.id(view.anonymousID(i), view, prepared, &anons, &s.anons)
                 let slot = Int(prepared.attributionSlot[i])
                 if attributionIDs[slot] == unset { attributionIDs[slot] = s.internAttribution(prepared.attributions[slot]) }
                 // An empty user or session is no value (`StringDictionary.hash(ofPresent:)`).
-                let u = view.userID[i], se = view.sessionID[i]
+                let u = view.userID(i), se = view.sessionID(i)
                 let user = u == StoredEventBatchView.absent || view.entryLength(u) == 0 ? StringDictionary.none
                     : Self.id(u, view, prepared, &users, &s.users)
                 let session = se == StoredEventBatchView.absent || view.entryLength(se) == 0 ? StringDictionary.none
                     : Self.id(se, view, prepared, &sessions, &s.sessions)
-                let name = Self.id(view.name[i], view, prepared, &names, &s.names)
+                let name = Self.id(view.name(i), view, prepared, &names, &s.names)
                 s.appendRow(
-                    timestamp: view.timestamp[i] ?? view.receivedAt[i] ?? 0, seq: seq,
+                    timestamp: view.timestamp(i) ?? view.receivedAt(i) ?? 0, seq: seq,
                     name: name, anon: anon, user: user, session: session, attribution: attributionIDs[slot]
                 )
                 accepted += 1

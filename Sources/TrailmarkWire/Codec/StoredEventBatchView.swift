@@ -41,24 +41,54 @@ public struct StoredEventBatchView {
     public internal(set) var project = ""
     /// Events in the batch (`N`).
     public internal(set) var count = 0
-    /// Per event, a dictionary reference (always present).
-    public internal(set) var name: [UInt32] = []
-    public internal(set) var anonymousID: [UInt32] = []
-    /// Per event, a dictionary reference or `absent` (also when the column is absent).
-    public internal(set) var userID: [UInt32] = []
-    public internal(set) var sessionID: [UInt32] = []
-    public internal(set) var eventID: [UInt32] = []
-    public internal(set) var url: [UInt32] = []
-    public internal(set) var path: [UInt32] = []
-    public internal(set) var referrer: [UInt32] = []
-    /// Per event, its values (microseconds) or nil.
-    public internal(set) var timestamp: [Int64?] = []
-    public internal(set) var receivedAt: [Int64?] = []
-    public internal(set) var seq: [UInt64?] = []
-    /// Per event, an index into `attributions`, or -1 when the event has no attribution.
-    public internal(set) var attributionIndex: [Int32] = []
+    /// Per event, `Ref.stride` references (`Ref` order): the dictionary entries of its
+    /// string fields (`absent` for a missing nullable one) and its index into `attributions`
+    /// (`absent` without one). One flat array, written once by the scanner.
+    var refs: [UInt32] = []
+    /// Per event, its timestamp, received time and seq (bit patterns), valid where the
+    /// matching bit of `present` is set.
+    var values: [Int64] = []
+    /// Per event: bit 0 timestamp, bit 1 received time, bit 2 seq present.
+    var present: [UInt8] = []
     /// The attributions of the events that have one, in event order (`A` entries).
     public internal(set) var attributions: [AttributionRefs] = []
+
+    /// Positions of an event's references in `refs`.
+    enum Ref {
+        static let name = 0, anonymousID = 1, userID = 2, sessionID = 3, eventID = 4
+        static let url = 5, path = 6, referrer = 7, attribution = 8
+        static let stride = 9
+    }
+
+    @inline(__always)
+    private func ref(_ i: Int, _ field: Int) -> UInt32 { refs[i &* Ref.stride &+ field] }
+
+    @inline(__always)
+    private func value(_ i: Int, _ slot: Int) -> Int64? {
+        present[i] >> UInt8(slot) & 1 == 1 ? values[i &* 3 &+ slot] : nil
+    }
+
+    /// Event `i`'s name (a dictionary reference; `i < count` for every per-event accessor).
+    @inline(__always) public func name(_ i: Int) -> UInt32 { ref(i, Ref.name) }
+    /// Event `i`'s anonymous id (a reference; the entry may be empty).
+    @inline(__always) public func anonymousID(_ i: Int) -> UInt32 { ref(i, Ref.anonymousID) }
+    /// Event `i`'s nullable references: `absent` when it has none (also when the whole
+    /// column is absent).
+    @inline(__always) public func userID(_ i: Int) -> UInt32 { ref(i, Ref.userID) }
+    @inline(__always) public func sessionID(_ i: Int) -> UInt32 { ref(i, Ref.sessionID) }
+    @inline(__always) public func eventID(_ i: Int) -> UInt32 { ref(i, Ref.eventID) }
+    @inline(__always) public func url(_ i: Int) -> UInt32 { ref(i, Ref.url) }
+    @inline(__always) public func path(_ i: Int) -> UInt32 { ref(i, Ref.path) }
+    @inline(__always) public func referrer(_ i: Int) -> UInt32 { ref(i, Ref.referrer) }
+    /// Event `i`'s index into `attributions`, nil when it has no attribution.
+    @inline(__always) public func attributionIndex(_ i: Int) -> Int? {
+        let a = ref(i, Ref.attribution)
+        return a == Self.absent ? nil : Int(a)
+    }
+    /// Event `i`'s timestamp / received time (microseconds) and seq, nil when absent.
+    @inline(__always) public func timestamp(_ i: Int) -> Int64? { value(i, 0) }
+    @inline(__always) public func receivedAt(_ i: Int) -> Int64? { value(i, 1) }
+    @inline(__always) public func seq(_ i: Int) -> UInt64? { value(i, 2).map { UInt64(bitPattern: $0) } }
 
     init(buffer: UnsafeRawBufferPointer, entryStarts: [Int], entryLengths: [Int32]) {
         self.buffer = buffer

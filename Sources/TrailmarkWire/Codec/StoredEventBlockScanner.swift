@@ -50,35 +50,32 @@ struct StoredEventBlockScanner {
         return view
     }
 
+    /// Records every entry's range, then validates each as UTF-8: the decoder's order of
+    /// checks (all lengths and the entry limit first), with one varint pass.
     private mutating func scanDictionary(_ reader: WireReader) throws(WireError) {
         var c = reader
-        var entries = 0
         while !c.isAtEnd {
+            let length: Int
             do {
-                c.index += try c.readLength(maximum: limits.stringBytesMax)
+                length = try c.readLength(maximum: limits.stringBytesMax)
             } catch {
-                throw error.nested(in: "dictionary[\(entries)]")
+                throw error.nested(in: "dictionary[\(starts.count)]")
             }
-            entries += 1
-            guard entries <= limits.dictionaryEntriesMax else {
+            starts.append(c.index)
+            lengths.append(Int32(length))
+            c.index += length
+            guard starts.count <= limits.dictionaryEntriesMax else {
                 throw WireError(.limitExceeded, field: "dictionary", "more than \(limits.dictionaryEntriesMax) entries")
             }
         }
         // References are UInt32 with `absent` = UInt32.max; a record under 4 GiB cannot
         // hold that many entries, but say so rather than rely on it.
-        guard entries < Int(StoredEventBatchView.absent) else {
-            throw WireError(.limitExceeded, field: "dictionary", "\(entries) entries")
+        guard starts.count < Int(StoredEventBatchView.absent) else {
+            throw WireError(.limitExceeded, field: "dictionary", "\(starts.count) entries")
         }
-        starts.reserveCapacity(entries)
-        lengths.reserveCapacity(entries)
-        c = reader
-        for k in 0 ..< entries {
+        for k in starts.indices {
             do {
-                let length = try c.readLength(maximum: limits.stringBytesMax)
-                try c.validateUTF8(start: c.index, count: length)
-                starts.append(c.index)
-                lengths.append(Int32(length))
-                c.index += length
+                try c.validateUTF8(start: starts[k], count: Int(lengths[k]))
             } catch {
                 throw error.nested(in: "dictionary[\(k)]")
             }
@@ -127,80 +124,82 @@ struct StoredEventBlockScanner {
     }
 
     private func scanEvents(_ n: Int, _ slots: [Range<Int>?], _ r: WireReader, into view: inout StoredEventBatchView) throws(WireError) {
-        func cursor(_ field: Int) -> WireReader { r.subReader(slots[field] ?? 0 ..< 0) }
-        var cName = cursor(F.name), cAnon = cursor(F.anonymousID), cUserID = cursor(F.userID)
-        var cSession = cursor(F.sessionID), cEventID = cursor(F.eventID), cURL = cursor(F.url)
-        var cPath = cursor(F.path), cReferrer = cursor(F.referrer), cCount = cursor(F.propertyCount)
-        var cKey = cursor(F.propertyKey), cValue = cursor(F.propertyValue), cSource = cursor(F.source)
-        var cMedium = cursor(F.medium), cCampaign = cursor(F.campaign), cRule = cursor(F.sourceRule)
-        var cConfidence = cursor(F.sourceConfidence)
-        let has = slots.map { $0 != nil }
-        var timestamp = try DeltaColumnReader(r, slots, F.timestamp, F.timestampPresent, n)
-        var receivedAt = try DeltaColumnReader(r, slots, F.receivedAt, F.receivedAtPresent, n)
-        var seq = try DeltaColumnReader(r, slots, F.seq, F.seqPresent, n)
-        var keys = PropertyKeyChecker(dictionaryCount: starts.count)
-
+        var columns = try Columns(n, slots, r, dictionaryCount: starts.count)
         view.count = n
-        view.name.reserveCapacity(n)
-        view.anonymousID.reserveCapacity(n)
-        view.userID.reserveCapacity(n)
-        view.sessionID.reserveCapacity(n)
-        view.eventID.reserveCapacity(n)
-        view.url.reserveCapacity(n)
-        view.path.reserveCapacity(n)
-        view.referrer.reserveCapacity(n)
-        view.timestamp.reserveCapacity(n)
-        view.receivedAt.reserveCapacity(n)
-        view.seq.reserveCapacity(n)
-        view.attributionIndex.reserveCapacity(n)
-        for i in 0 ..< n {
-            view.name.append(try ref(&cName, i, "event", limits.eventNameBytesMax))
-            view.anonymousID.append(try ref(&cAnon, i, "anonymous_id", limits.anonymousIDBytesMax))
-            view.userID.append(try nullableRef(&cUserID, has[F.userID], i, "user_id", limits.userIDBytesMax))
-            do { view.timestamp.append(try timestamp.next(i)) } catch { throw fail(error, i, "timestamp") }
-            view.sessionID.append(try nullableRef(&cSession, has[F.sessionID], i, "session_id", limits.sessionIDBytesMax))
-            view.eventID.append(try nullableRef(&cEventID, has[F.eventID], i, "event_id", limits.eventIDBytesMax))
-            view.url.append(try nullableRef(&cURL, has[F.url], i, "url", limits.urlBytesMax))
-            view.path.append(try nullableRef(&cPath, has[F.path], i, "path", limits.urlBytesMax))
-            view.referrer.append(try nullableRef(&cReferrer, has[F.referrer], i, "referrer", limits.urlBytesMax))
-            if has[F.propertyCount] {
-                let k = try varint(&cCount, i, "properties")
-                if k > 0 {
-                    guard k <= UInt64(limits.propertiesCountMax), k <= UInt64(cKey.remainingBytes) else {
-                        throw fail(WireError(.limitExceeded, field: "", "\(k) properties exceed the maximum of \(min(limits.propertiesCountMax, cKey.remainingBytes))"), i, "properties")
+        view.refs = [UInt32](repeating: StoredEventBatchView.absent, count: n * StoredEventBatchView.Ref.stride)
+        view.values = [Int64](repeating: 0, count: n * 3)
+        view.present = [UInt8](repeating: 0, count: n)
+        if slots[F.source] != nil { view.attributions.reserveCapacity(n) }
+        var attributions = view.attributions
+        view.attributions = []
+        // Written through buffers sized above (no per-append capacity or uniqueness check).
+        let result: Result<Void, WireError> = view.refs.withUnsafeMutableBufferPointer { refs in
+            view.values.withUnsafeMutableBufferPointer { values in
+                view.present.withUnsafeMutableBufferPointer { present in
+                    do throws(WireError) {
+                        for i in 0 ..< n {
+                            try scanEvent(i, &columns, refs, values, present, &attributions)
+                        }
+                        return .success(())
+                    } catch {
+                        return .failure(error)
                     }
-                    try properties(Int(k), &cKey, &cValue, &keys, i)
                 }
             }
-            do { view.receivedAt.append(try receivedAt.next(i)) } catch { throw fail(error, i, "received_at") }
-            let source = try nullableRef(&cSource, has[F.source], i, "source", limits.stringBytesMax)
-            if source != StoredEventBatchView.absent {
-                let medium = try ref(&cMedium, i, "medium", limits.stringBytesMax)
-                let campaign = try nullableRef(&cCampaign, has[F.campaign], i, "campaign", limits.stringBytesMax)
-                let rule = try ref(&cRule, i, "source_rule", limits.stringBytesMax)
-                let raw = try varint(&cConfidence, i, "source_confidence")
-                guard raw <= 255, let confidence = Attribution.Confidence(rawValue: UInt8(raw)) else {
-                    throw fail(WireError(.invalidValue, field: "", "unknown confidence \(raw)"), i, "source_confidence")
+        }
+        try result.get()
+        view.attributions = attributions
+        try columns.checkExhausted(n)
+    }
+
+    /// Reads event `i` from every column into its slots of the view's buffers.
+    @inline(__always)
+    private func scanEvent(
+        _ i: Int, _ c: inout Columns, _ refs: UnsafeMutableBufferPointer<UInt32>, _ values: UnsafeMutableBufferPointer<Int64>,
+        _ present: UnsafeMutableBufferPointer<UInt8>, _ attributions: inout [StoredEventBatchView.AttributionRefs]
+    ) throws(WireError) {
+        typealias Ref = StoredEventBatchView.Ref
+        let base = i * Ref.stride
+        var flags: UInt8 = 0
+        refs[base + Ref.name] = try ref(&c.name, i, "event", limits.eventNameBytesMax)
+        refs[base + Ref.anonymousID] = try ref(&c.anon, i, "anonymous_id", limits.anonymousIDBytesMax)
+        refs[base + Ref.userID] = try nullableRef(&c.userID, c.hasUserID, i, "user_id", limits.userIDBytesMax)
+        do {
+            if let t = try c.timestamp.next(i) { values[i * 3] = t; flags |= 1 }
+        } catch { throw fail(error, i, "timestamp") }
+        refs[base + Ref.sessionID] = try nullableRef(&c.session, c.hasSession, i, "session_id", limits.sessionIDBytesMax)
+        refs[base + Ref.eventID] = try nullableRef(&c.eventID, c.hasEventID, i, "event_id", limits.eventIDBytesMax)
+        refs[base + Ref.url] = try nullableRef(&c.url, c.hasURL, i, "url", limits.urlBytesMax)
+        refs[base + Ref.path] = try nullableRef(&c.path, c.hasPath, i, "path", limits.urlBytesMax)
+        refs[base + Ref.referrer] = try nullableRef(&c.referrer, c.hasReferrer, i, "referrer", limits.urlBytesMax)
+        if c.hasPropertyCount {
+            let k = try varint(&c.propertyCount, i, "properties")
+            if k > 0 {
+                guard k <= UInt64(limits.propertiesCountMax), k <= UInt64(c.key.remainingBytes) else {
+                    throw fail(WireError(.limitExceeded, field: "", "\(k) properties exceed the maximum of \(min(limits.propertiesCountMax, c.key.remainingBytes))"), i, "properties")
                 }
-                view.attributionIndex.append(Int32(view.attributions.count))
-                view.attributions.append(.init(source: source, medium: medium, campaign: campaign, rule: rule, confidence: confidence))
-            } else {
-                view.attributionIndex.append(-1)
+                try properties(Int(k), &c.key, &c.value, &c.keys, i)
             }
-            do { view.seq.append(try seq.next(i).map { UInt64(bitPattern: $0) }) } catch { throw fail(error, i, "seq") }
         }
-        // The stitched-user column (25) is not read for stored batches, as in the decoder.
-        let leftovers: [(WireReader, Int)] = [
-            (cName, F.name), (cAnon, F.anonymousID), (cUserID, F.userID), (cSession, F.sessionID),
-            (cEventID, F.eventID), (cURL, F.url), (cPath, F.path), (cReferrer, F.referrer),
-            (cCount, F.propertyCount), (cKey, F.propertyKey), (cValue, F.propertyValue),
-            (cSource, F.source), (cMedium, F.medium), (cCampaign, F.campaign), (cRule, F.sourceRule),
-            (cConfidence, F.sourceConfidence), (timestamp.values, F.timestamp),
-            (receivedAt.values, F.receivedAt), (seq.values, F.seq),
-        ]
-        for (c, column) in leftovers where !c.isAtEnd {
-            throw WireError(.invalidValue, field: "\(EventColumnsDecoder.columnName(column))", "column has entries beyond the \(n) events")
+        do {
+            if let t = try c.receivedAt.next(i) { values[i * 3 + 1] = t; flags |= 2 }
+        } catch { throw fail(error, i, "received_at") }
+        let source = try nullableRef(&c.source, c.hasSource, i, "source", limits.stringBytesMax)
+        if source != StoredEventBatchView.absent {
+            let medium = try ref(&c.medium, i, "medium", limits.stringBytesMax)
+            let campaign = try nullableRef(&c.campaign, c.hasCampaign, i, "campaign", limits.stringBytesMax)
+            let rule = try ref(&c.rule, i, "source_rule", limits.stringBytesMax)
+            let raw = try varint(&c.confidence, i, "source_confidence")
+            guard raw <= 255, let confidence = Attribution.Confidence(rawValue: UInt8(raw)) else {
+                throw fail(WireError(.invalidValue, field: "", "unknown confidence \(raw)"), i, "source_confidence")
+            }
+            refs[base + Ref.attribution] = UInt32(attributions.count)
+            attributions.append(.init(source: source, medium: medium, campaign: campaign, rule: rule, confidence: confidence))
         }
+        do {
+            if let s = try c.seq.next(i) { values[i * 3 + 2] = s; flags |= 4 }
+        } catch { throw fail(error, i, "seq") }
+        present[i] = flags
     }
 
     /// Checks event `i`'s `k` properties as `EventColumnsDecoder` does, building nothing.
@@ -236,6 +235,51 @@ struct StoredEventBlockScanner {
             guard size <= limits.propertiesBytesMax else {
                 throw fail(WireError(.limitExceeded, field: "", "properties of \(size)+ bytes exceed the maximum of \(limits.propertiesBytesMax)"), i, "properties")
             }
+        }
+    }
+}
+
+/// The block's column cursors (`StoredEventBlockScanner`), one per field, each advanced one
+/// event at a time.
+private struct Columns {
+    typealias F = EventColumns.Field
+    var name, anon, userID, session, eventID, url, path, referrer: WireReader
+    var propertyCount, key, value, source, medium, campaign, rule, confidence: WireReader
+    let hasUserID, hasSession, hasEventID, hasURL, hasPath, hasReferrer: Bool
+    let hasPropertyCount, hasSource, hasCampaign: Bool
+    var timestamp, receivedAt, seq: DeltaColumnReader
+    var keys: PropertyKeyChecker
+
+    init(_ n: Int, _ slots: [Range<Int>?], _ r: WireReader, dictionaryCount: Int) throws(WireError) {
+        func cursor(_ field: Int) -> WireReader { r.subReader(slots[field] ?? 0 ..< 0) }
+        name = cursor(F.name); anon = cursor(F.anonymousID); userID = cursor(F.userID)
+        session = cursor(F.sessionID); eventID = cursor(F.eventID); url = cursor(F.url)
+        path = cursor(F.path); referrer = cursor(F.referrer); propertyCount = cursor(F.propertyCount)
+        key = cursor(F.propertyKey); value = cursor(F.propertyValue); source = cursor(F.source)
+        medium = cursor(F.medium); campaign = cursor(F.campaign); rule = cursor(F.sourceRule)
+        confidence = cursor(F.sourceConfidence)
+        hasUserID = slots[F.userID] != nil; hasSession = slots[F.sessionID] != nil; hasEventID = slots[F.eventID] != nil
+        hasURL = slots[F.url] != nil; hasPath = slots[F.path] != nil; hasReferrer = slots[F.referrer] != nil
+        hasPropertyCount = slots[F.propertyCount] != nil; hasSource = slots[F.source] != nil; hasCampaign = slots[F.campaign] != nil
+        timestamp = try DeltaColumnReader(r, slots, F.timestamp, F.timestampPresent, n)
+        receivedAt = try DeltaColumnReader(r, slots, F.receivedAt, F.receivedAtPresent, n)
+        seq = try DeltaColumnReader(r, slots, F.seq, F.seqPresent, n)
+        keys = PropertyKeyChecker(dictionaryCount: dictionaryCount)
+    }
+
+    /// Throws when a column holds entries beyond the `n` events (the stitched-user column,
+    /// 25, is not read for stored batches, as in the decoder).
+    func checkExhausted(_ n: Int) throws(WireError) {
+        let leftovers: [(WireReader, Int)] = [
+            (name, F.name), (anon, F.anonymousID), (userID, F.userID), (session, F.sessionID),
+            (eventID, F.eventID), (url, F.url), (path, F.path), (referrer, F.referrer),
+            (propertyCount, F.propertyCount), (key, F.propertyKey), (value, F.propertyValue),
+            (source, F.source), (medium, F.medium), (campaign, F.campaign), (rule, F.sourceRule),
+            (confidence, F.sourceConfidence), (timestamp.values, F.timestamp),
+            (receivedAt.values, F.receivedAt), (seq.values, F.seq),
+        ]
+        for (c, column) in leftovers where !c.isAtEnd {
+            throw WireError(.invalidValue, field: "\(EventColumnsDecoder.columnName(column))", "column has entries beyond the \(n) events")
         }
     }
 }

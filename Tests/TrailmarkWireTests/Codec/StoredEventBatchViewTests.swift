@@ -8,14 +8,14 @@ import Testing
     /// The view's events rebuilt as `Event`s (properties aside: the view does not expose them).
     static func events(of view: StoredEventBatchView) -> [Event] {
         (0 ..< view.count).map { i in
-            let a = Int(view.attributionIndex[i])
+            let a = view.attributionIndex(i)
             return Event(
-                event: view.string(view.name[i]), anonymousID: view.string(view.anonymousID[i]),
-                userID: view.string(optional: view.userID[i]), timestamp: view.timestamp[i],
-                sessionID: view.string(optional: view.sessionID[i]), eventID: view.string(optional: view.eventID[i]),
-                url: view.string(optional: view.url[i]), path: view.string(optional: view.path[i]),
-                referrer: view.string(optional: view.referrer[i]), receivedAt: view.receivedAt[i],
-                attribution: a < 0 ? nil : view.attribution(a), seq: view.seq[i])
+                event: view.string(view.name(i)), anonymousID: view.string(view.anonymousID(i)),
+                userID: view.string(optional: view.userID(i)), timestamp: view.timestamp(i),
+                sessionID: view.string(optional: view.sessionID(i)), eventID: view.string(optional: view.eventID(i)),
+                url: view.string(optional: view.url(i)), path: view.string(optional: view.path(i)),
+                referrer: view.string(optional: view.referrer(i)), receivedAt: view.receivedAt(i),
+                attribution: a.map(view.attribution), seq: view.seq(i))
         }
     }
 
@@ -68,9 +68,9 @@ import Testing
         let batch = StoredEventBatch(project: "p", events: [Event(event: "日本", anonymousID: "a", eventID: "id-1")])
         try StoredEventBatchView.with(batch.encoded()) { view in
             #expect(view.count == 1 && view.entryCount == 3)
-            #expect(Array(view.entry(view.name[0])) == Array("日本".utf8))
-            #expect(view.entryLength(view.eventID[0]) == 4)
-            #expect(view.userID[0] == StoredEventBatchView.absent && view.attributionIndex[0] == -1)
+            #expect(Array(view.entry(view.name(0))) == Array("日本".utf8))
+            #expect(view.entryLength(view.eventID(0)) == 4)
+            #expect(view.userID(0) == StoredEventBatchView.absent && view.attributionIndex(0) == nil)
         }
     }
 
