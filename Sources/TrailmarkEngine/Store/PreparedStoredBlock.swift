@@ -34,8 +34,12 @@ struct PreparedStoredBlock {
         erased = Array(repeating: false, count: n)
         entryHashes = Array(repeating: 0, count: view.entryCount)
         attributionSlot = Array(repeating: -1, count: n)
-        // By references / by (url, referrer) refs: the slot in `attributions`. Events of a
-        // block share a few attributions, usually in runs: the previous one is tried first.
+        // By references / by (url, referrer) refs: the slot in `attributions`. A block holds
+        // a few distinct attributions: the first `scanned` are found by a linear scan (no
+        // hashing), any beyond through `stored`.
+        var distinct: [StoredEventBatchView.AttributionRefs] = []
+        var distinctSlots: [Int32] = []
+        let scanned = 32
         var stored: [StoredEventBatchView.AttributionRefs: Int32] = [:]
         var previous: (refs: StoredEventBatchView.AttributionRefs, slot: Int32)?
         var computed: [UInt64: Int32] = [:]
@@ -59,11 +63,18 @@ struct PreparedStoredBlock {
                     continue
                 }
                 let slot: Int32
-                if let known = stored[refs] {
+                if let k = distinct.firstIndex(of: refs) {
+                    slot = distinctSlots[k]
+                } else if distinct.count == scanned, let known = stored[refs] {
                     slot = known
                 } else {
                     slot = append(view.attribution(a))
-                    stored[refs] = slot
+                    if distinct.count < scanned {
+                        distinct.append(refs)
+                        distinctSlots.append(slot)
+                    } else {
+                        stored[refs] = slot
+                    }
                 }
                 previous = (refs, slot)
                 attributionSlot[i] = slot
