@@ -28,6 +28,7 @@ enum EngineBench {
         var sizes = [1_000_000]
         if ProcessInfo.processInfo.environment["TRAILMARK_BENCH_10M"] == "1" { sizes.append(10_000_000) }
         for n in sizes { try runSize(events: n, into: &table) }
+        eventIDGrowth(into: &table)
         return table
     }
 
