@@ -19,30 +19,7 @@ struct StoredEventBlockScanner {
 
     /// Scans the block's fields from `r` (which ends where the block ends).
     static func scan(_ r: inout WireReader) throws(WireError) -> StoredEventBatchView {
-        let countMax = r.limits.batchEventsMax
-        var slots = [Range<Int>?](repeating: nil, count: F.last + 1)
-        var count: UInt64 = 0
-        while let f = try r.nextField() {
-            if f.number == F.count {
-                count = try r.readUInt64(f, "count")
-            } else if f.number >= 1 && f.number <= F.last {
-                slots[f.number] = try r.readSlice(f, EventColumnsDecoder.columnName(f.number))
-            } else {
-                try r.skip(f)
-            }
-        }
-        guard count <= UInt64(countMax) else {
-            throw WireError(.limitExceeded, field: "", "\(count) events exceed the maximum of \(countMax)")
-        }
-        let n = Int(count)
-        for column in [F.name, F.anonymousID] where n > 0 {
-            guard let slot = slots[column] else {
-                throw WireError(.missingField, field: "\(EventColumnsDecoder.columnName(column))", "column missing for \(n) events")
-            }
-            guard slot.count >= n else {
-                throw WireError(.truncated, field: "\(EventColumnsDecoder.columnName(column))", "column of \(slot.count) bytes cannot hold \(n) entries")
-            }
-        }
+        let (slots, n) = try EventColumnsDecoder.columns(&r, countMax: r.limits.batchEventsMax)
         var scanner = StoredEventBlockScanner(r)
         try scanner.scanDictionary(r.subReader(slots[F.dictionary] ?? 0 ..< 0))
         var view = StoredEventBatchView(buffer: r.buffer, entryStarts: scanner.starts, entryLengths: scanner.lengths)
