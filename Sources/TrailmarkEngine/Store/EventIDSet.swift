@@ -46,12 +46,16 @@ struct EventIDSet: Sendable {
     var isMigrating: Bool { old != nil }
     var capacity: Int { slots.count }
 
-    /// Grows now so `n` more inserts cannot grow the table (keeps `touch` results valid).
+    /// Grows now so `n` more inserts cannot grow the table (keeps `touch` results valid);
+    /// an empty set is sized so `n` ids do not even start preparing a growth.
     /// A growth it starts is incremental; one already in progress is finished first when
     /// the table must grow again (only when `n` exceeds the growth's headroom).
     mutating func reserve(additional n: Int) {
         if count == 0 && old == nil && next == nil && EventIDSet.overloaded(n, slots.count) {
-            slots = ZeroedSlots(count: (n * 5 + 3) / 4 + 1)  // empty: size it directly
+            // Empty: sized directly, so the `n` ids stay below the 0.7 load at which the
+            // next table's preparation starts (a replay of known size prepares nothing, and
+            // the growth after it has its whole headroom to prepare in).
+            slots = ZeroedSlots(count: (n * 10 + 6) / 7 + 1)
             return
         }
         guard EventIDSet.overloaded(count + n, slots.count) else { return }

@@ -55,12 +55,19 @@ struct EventIDSetTests {
         #expect(set.count == added.count)
     }
 
-    @Test("an empty set reserved for n ids does not grow while they are added")
+    @Test("an empty set reserved for n ids neither grows nor prepares a growth while they are added")
     func reserveSizesAnEmptySet() {
         var set = EventIDSet()
         set.reserve(additional: 100_000)
-        let capacity = set.capacity
+        let capacity = set.capacity, bytes = set.allocatedBytes
         for i in 1...100_000 { _ = set.insert(fingerprint: UInt64(i) &* 0x9E37_79B9_7F4A_7C15) }
-        #expect(set.capacity == capacity && !set.isMigrating && set.count == 100_000)
+        #expect(set.capacity == capacity && set.allocatedBytes == bytes && !set.isMigrating && set.count == 100_000)
+        // Beyond them, a growth is prepared and then happens, incrementally.
+        var grew = false
+        for i in 100_001...140_000 {
+            _ = set.insert(fingerprint: UInt64(i) &* 0x9E37_79B9_7F4A_7C15)
+            grew = grew || set.isMigrating
+        }
+        #expect(grew && set.capacity > capacity && set.count == 140_000)
     }
 }
