@@ -15,10 +15,12 @@
 /// are faulted in a few at a time, in order, rather than all at once by the first random
 /// writes after the switch (tens of ms of page zeroing at 16M ids). At 0.8 it becomes the
 /// table and the old one is kept: every insert then moves the next `migrationStep` old
-/// slots into it, and lookups consult both until the old one is empty. The 0.2 × capacity
-/// inserts before the next growth move 1.6 × capacity slots, so a migration ends before
-/// the next growth starts (`reserve` finishes one otherwise, which only a reserve larger
-/// than 7.5% of the table can need). Invariant: the set is the fingerprints in `slots`
+/// slots into it, and lookups consult both until the old one is empty (a second cache
+/// miss per lookup, so the step is large: a migration lasts capacity / 32 inserts, an
+/// eighth of a growth cycle, and moving slots in order is cheap). The 0.2 × capacity
+/// inserts before the next growth could move 6.4 × capacity slots, so a migration ends
+/// before the next growth starts (`reserve` finishes one otherwise, which only a reserve
+/// larger than 16% of the table can need). Invariant: the set is the fingerprints in `slots`
 /// plus those in `old`; an `old` slot below `migrated` is also in `slots`.
 struct EventIDSet: Sendable {
     private var slots = ZeroedSlots(count: 1024)
@@ -30,7 +32,7 @@ struct EventIDSet: Sendable {
     private var next: ZeroedSlots?
     private var prepared = 0
     /// Old slots moved per insert, and next-table slots written per insert.
-    static let migrationStep = 8
+    static let migrationStep = 32
     static let preparationStep = 64
 
     /// Home slot of a fingerprint: maps it uniformly onto `0..<capacity` without division.
