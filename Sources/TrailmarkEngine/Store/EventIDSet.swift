@@ -10,10 +10,11 @@
 /// 10M ids); such a pair would be treated as a retry. `docs/ENGINE.md` states this trade.
 ///
 /// Growth is incremental, so no single call holds the project lock for long. The next,
-/// 1.25x table is allocated when the set is 0.7 full (`ZeroedSlots`: nothing written up
+/// 1.25x table is allocated when the set is 0.75 full (`ZeroedSlots`: nothing written up
 /// front) and every insert writes the next `preparationStep` of its slots, so its pages
 /// are faulted in a few at a time, in order, rather than all at once by the first random
-/// writes after the switch (tens of ms of page zeroing at 16M ids). At 0.8 it becomes the
+/// writes after the switch (hundreds of ms of page faults at 16M ids); the 0.05 × capacity
+/// inserts up to 0.8 write 3.2 × capacity slots, more than it has. At 0.8 it becomes the
 /// table and the old one is kept: every insert then moves the next `migrationStep` old
 /// slots into it, and lookups consult both until the old one is empty (a second cache
 /// miss per lookup, so the step is large: a migration lasts capacity / 32 inserts, an
@@ -54,10 +55,10 @@ struct EventIDSet: Sendable {
     /// the table must grow again (only when `n` exceeds the growth's headroom).
     mutating func reserve(additional n: Int) {
         if count == 0 && old == nil && next == nil && EventIDSet.overloaded(n, slots.count) {
-            // Empty: sized directly, so the `n` ids stay below the 0.7 load at which the
+            // Empty: sized directly, so the `n` ids stay below the 0.75 load at which the
             // next table's preparation starts (a replay of known size prepares nothing, and
             // the growth after it has its whole headroom to prepare in).
-            slots = ZeroedSlots(count: (n * 10 + 6) / 7 + 1)
+            slots = ZeroedSlots(count: (n * 4 + 2) / 3 + 1)
             return
         }
         guard EventIDSet.overloaded(count + n, slots.count) else { return }
@@ -101,7 +102,7 @@ struct EventIDSet: Sendable {
         if old != nil { migrate(EventIDSet.migrationStep) }
         if next != nil {
             prepare(EventIDSet.preparationStep)
-        } else if old == nil && count * 10 >= slots.count * 7 {
+        } else if old == nil && count * 4 >= slots.count * 3 {
             next = ZeroedSlots(count: slots.count + slots.count / 4)
             prepared = 0
         }
