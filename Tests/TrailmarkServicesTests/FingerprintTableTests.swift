@@ -18,6 +18,11 @@ import Testing
             switch rng.next() % 4 {
             case 0, 1:
                 #expect(table.updateValue(step, forKey: key) == reference.updateValue(step, forKey: key))
+            case 2 where step % 3 == 0:
+                // A run of keys at once (`updateValues`), some present, some repeated.
+                let run = (0 ..< Int(rng.next() % 9)).map { _ in keys[Int(rng.next() % UInt64(keys.count))] }
+                table.updateValues(step, forKeys: run)
+                for k in run { reference[k] = step }
             case 2:
                 #expect(table.removeValue(forKey: key) == reference.removeValue(forKey: key))
             default:
@@ -28,6 +33,18 @@ import Testing
         for key in keys { #expect(table[key] == reference[key]) }
         for key in keys { table[key] = nil }
         #expect(table.isEmpty)
+    }
+
+    /// An emptied table (as `UnindexedIDs` reuses them) holds nothing and works as a new one.
+    @Test func anEmptiedTableIsLikeANewOne() {
+        var table = FingerprintTable<UInt64>()
+        for k in UInt64(1) ... 3000 { table[k &* 0x9E37_79B9_7F4A_7C15 | 1] = k }
+        table.removeAll()
+        #expect(table.isEmpty)
+        for k in UInt64(1) ... 3000 { #expect(table[k &* 0x9E37_79B9_7F4A_7C15 | 1] == nil) }
+        for k in UInt64(2000) ... 4000 { table[k &* 0x9E37_79B9_7F4A_7C15 | 1] = k + 1 }
+        #expect(table.count == 2001)
+        for k in UInt64(1) ... 4000 { #expect(table[k &* 0x9E37_79B9_7F4A_7C15 | 1] == (k >= 2000 ? k + 1 : nil)) }
     }
 
     @Test func growsAndKeepsEverything() {

@@ -29,11 +29,11 @@ public struct EventIDFingerprint: Hashable, Sendable {
     @inline(__always)
     public func callAsFunction(_ id: String) -> UInt64 {
         var copy = id
-        return copy.withUTF8 { self(utf8: $0) }
+        let h = copy.withUTF8 { key.hash13($0) }
+        return h == 0 ? 1 : h
     }
 
-    /// The fingerprint of the id whose UTF-8 bytes are `utf8`, read in place: equal to
-    /// `self(id)` for the `String` of those bytes.
+    /// The fingerprint of the id whose UTF-8 bytes are `utf8` (equal to `self(id)`).
     @inline(__always)
     public func callAsFunction(utf8: UnsafeBufferPointer<UInt8>) -> UInt64 {
         let h = key.hash13(utf8)

@@ -56,6 +56,28 @@ struct FingerprintTable<Value> {
         return nil
     }
 
+    /// Sets the value of every key in `newKeys` to `value` (one growth check and one
+    /// uniqueness check for the lot: per-key `updateValue` spent as much on those as on
+    /// the inserts).
+    mutating func updateValues(_ value: Value, forKeys newKeys: [UInt64]) {
+        reserveCapacity(count + newKeys.count)
+        let mask = self.mask
+        var added = 0
+        keys.withUnsafeMutableBufferPointer { keys in
+            values.withUnsafeMutableBufferPointer { values in
+                for key in newKeys {
+                    precondition(key != 0, "fingerprints are never 0")
+                    var i = Int(truncatingIfNeeded: key) & mask
+                    while keys[i] != 0 && keys[i] != key { i = (i + 1) & mask }
+                    if keys[i] == 0 { added += 1 }
+                    keys[i] = key
+                    values[i] = value
+                }
+            }
+        }
+        count += added
+    }
+
     /// Removes `key`; returns its value.
     @discardableResult
     mutating func removeValue(forKey key: UInt64) -> Value? {
@@ -81,6 +103,15 @@ struct FingerprintTable<Value> {
         values[hole] = nil
         count -= 1
         return old
+    }
+
+    /// Empties the table, keeping its capacity (its memory is already mapped and sized for
+    /// a generation's ids: `UnindexedIDs` reuses dropped tables).
+    mutating func removeAll() {
+        guard count > 0 else { return }
+        keys.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        values.withUnsafeMutableBufferPointer { $0.update(repeating: nil) }
+        count = 0
     }
 
     /// Grows so that `n` entries fit without growing again.

@@ -19,16 +19,16 @@ import TrailmarkWire
 /// engine lock per batch, not string hashing.
 public actor IngestService {
     private let log: SegmentLog
-    private let engine: EventEngine
-    private let progress: IndexProgress
+    let engine: EventEngine
+    let progress: IndexProgress
     private let validator: EventValidator
-    private let skew: ClockSkew
-    private let now: @Sendable () -> Int64
+    let skew: ClockSkew
+    let now: @Sendable () -> Int64
     private let logger: Logger
-    private let metrics: ServiceMetrics
+    let metrics: ServiceMetrics
 
     /// One append on its way to disk (`UnindexedIDs` knows the ids it claimed).
-    private final class PendingAppend: Sendable {
+    final class PendingAppend: Sendable {
         let task: Task<UInt64, any Error>
 
         init(task: Task<UInt64, any Error>) {
@@ -109,44 +109,57 @@ public actor IngestService {
         }
         let repeats = BatchRepeats.mark(fingerprints, skip: generated)
         let reusable = normalised ? nil : block
-        return try await commit(events, fingerprints: fingerprints, generated: generated, repeats: repeats, block: reusable, batchID: batch.batchID, project: project)
+        let eventIDs = events.map { $0.eventID ?? "" }
+        let completed = events
+        let stored = try await commit(fingerprints: fingerprints, generated: generated, repeats: repeats, project: project) { (keep: [Bool]?) throws(APIError) -> [UInt8] in
+            let events = completed
+            let batch = StoredEventBatch(project: project, events: keep.map { keep in events.indices.filter { keep[$0] }.map { events[$0] } } ?? events)
+            // The client's columns are reusable only when every event is stored.
+            return (keep == nil ? reusable.flatMap { batch.encoded(reusing: $0) } : nil) ?? batch.encoded(capacity: batch.events.count * 96)
+        }
+        return BatchAck(batchID: batch.batchID, accepted: UInt32(stored.accepted), duplicates: UInt32(stored.duplicates), eventIDs: eventIDs)
     }
 
-    /// The isolated part of `track`: decide which events are new, append them, answer.
-    private func commit(_ events: [Event], fingerprints: [UInt64], generated: [Bool], repeats: [Bool], block: EventBlock?, batchID: UInt64?, project: String) async throws(APIError) -> BatchAck {
-        let eventIDs = events.map { $0.eventID ?? "" }
+    /// Builds a batch's log record; `keep` marks the events to store, nil meaning all.
+    typealias RecordBuilder = @Sendable (_ keep: [Bool]?) throws(APIError) -> [UInt8]
+
+    /// The isolated part of `track`: decide which events are new, append them (the record
+    /// `record` builds, off the actor), count them.
+    func commit(
+        fingerprints: [UInt64], generated: [Bool], repeats: [Bool], project: String, record: @escaping RecordBuilder
+    ) async throws(APIError) -> (accepted: Int, duplicates: Int) {
         while true {
-            let decision = decide(events, fingerprints: fingerprints, generated: generated, repeats: repeats, project: project)
+            let decision = decide(fingerprints: fingerprints, generated: generated, repeats: repeats, project: project)
             switch decision {
             case .waitFor(let other):
                 settle(other, await Self.outcome(of: other))
                 continue
-            case .store(let fresh, let freshIDs, let duplicates):
-                // The client's columns are reusable only when every event is stored.
-                let accepted = try await append(fresh, ids: freshIDs, block: duplicates == 0 ? block : nil, project: project)
+            case .store(let keep, let freshIDs, let duplicates):
+                let accepted = try await append(freshIDs, project: project) { () throws(APIError) in try record(keep) }
                 metrics.eventsAccepted.increment(by: Int64(accepted))
                 metrics.eventsDuplicate.increment(by: Int64(duplicates))
-                return BatchAck(batchID: batchID, accepted: UInt32(accepted), duplicates: UInt32(duplicates), eventIDs: eventIDs)
+                return (accepted, duplicates)
             }
         }
     }
 
     private enum Decision {
         case waitFor(PendingAppend)
-        case store([Event], ids: [UInt64], duplicates: Int)
+        /// Store the events `keep` marks (nil: all), whose fingerprints are `ids`.
+        case store(keep: [Bool]?, ids: [UInt64], duplicates: Int)
     }
 
     /// Splits a batch into new events and retries. An id still being written by another
     /// batch is neither: that batch's outcome decides, so the caller waits for it first.
     /// `repeats` marks ids an earlier event of the same batch carries (`BatchRepeats`).
-    private func decide(_ events: [Event], fingerprints: [UInt64], generated: [Bool], repeats: [Bool], project: String) -> Decision {
+    private func decide(fingerprints: [UInt64], generated: [Bool], repeats: [Bool], project: String) -> Decision {
         unindexed.prune(indexedEnd: progress.indexedEnd)
         // Client-sent ids the engine already stores: one lock for the batch.
         let candidates = fingerprints.indices.map { generated[$0] ? 0 : fingerprints[$0] }
         var duplicate = engine.areDuplicates(project: project, fingerprints: candidates)
         let holders = unindexed.lookup(project)
         var duplicates = 0
-        for i in events.indices where !generated[i] {
+        for i in fingerprints.indices where !generated[i] {
             let fp = fingerprints[i]
             if let holder = holders?[fp] {
                 switch holder {
@@ -158,28 +171,22 @@ public actor IngestService {
             if repeats[i] { duplicate[i] = true }
             if duplicate[i] { duplicates += 1 }
         }
-        // The common case, no retries: the batch goes on as it is, without copying events.
-        guard duplicates > 0 else { return .store(events, ids: fingerprints, duplicates: 0) }
-        var fresh: [Event] = []
-        var freshIDs: [UInt64] = []
-        fresh.reserveCapacity(events.count - duplicates)
-        freshIDs.reserveCapacity(events.count - duplicates)
-        for i in events.indices where !duplicate[i] {
-            fresh.append(events[i])
-            freshIDs.append(fingerprints[i])
-        }
-        return .store(fresh, ids: freshIDs, duplicates: duplicates)
+        // The common case, no retries: the batch goes on as it is.
+        guard duplicates > 0 else { return .store(keep: nil, ids: fingerprints, duplicates: 0) }
+        let freshIDs = fingerprints.indices.filter { !duplicate[$0] }.map { fingerprints[$0] }
+        return .store(keep: duplicate.map { !$0 }, ids: freshIDs, duplicates: duplicates)
     }
 
-    private func append(_ fresh: [Event], ids: [UInt64], block: EventBlock?, project: String) async throws(APIError) -> Int {
-        guard !fresh.isEmpty else { return 0 }
+    /// Appends the record `payload` builds (off the actor) for the `ids.count` new events
+    /// whose fingerprints are `ids`; returns that count once the record is durable.
+    private func append(_ ids: [UInt64], project: String, payload makePayload: @escaping @Sendable () throws(APIError) -> [UInt8]) async throws(APIError) -> Int {
+        guard !ids.isEmpty else { return 0 }
         let log = self.log
         let latency = metrics.appendLatency
         // The task encodes off the actor, then waits for group commit.
         let append = PendingAppend(
             task: Task<UInt64, any Error> {
-                let batch = StoredEventBatch(project: project, events: fresh)
-                let payload = block.flatMap { batch.encoded(reusing: $0) } ?? batch.encoded(capacity: fresh.count * 96)
+                let payload = try makePayload()
                 let max = log.configuration.recordPayloadBytesMax
                 guard payload.count <= max else {
                     throw APIError(.payloadTooLarge, "the batch encodes to \(payload.count) bytes; at most \(max) fit in one log record", reason: "too_large")
@@ -193,7 +200,7 @@ public actor IngestService {
         let result = await Self.outcome(of: append)
         settle(append, result)
         switch result {
-        case .success: return fresh.count
+        case .success: return ids.count
         case .failure(let error): throw Self.map(error)
         }
     }

@@ -2,6 +2,22 @@
 /// sort by creation time. Used for server-assigned `event_id`s.
 public enum UUIDv7 {
     public static func make<G: RandomNumberGenerator>(milliseconds: UInt64, using rng: inout G) -> String {
+        let bytes = raw(milliseconds: milliseconds, using: &rng)
+        return String(unsafeUninitializedCapacity: 36) { out in format(bytes, into: out) }
+    }
+
+    /// Appends a new id's 36 ASCII bytes to `out` (no `String`: the ingest fast path).
+    public static func append<G: RandomNumberGenerator>(milliseconds: UInt64, using rng: inout G, to out: inout [UInt8]) {
+        let bytes = raw(milliseconds: milliseconds, using: &rng)
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: 36))
+        out.withUnsafeMutableBufferPointer { all in
+            _ = format(bytes, into: UnsafeMutableBufferPointer(rebasing: all[start ..< start + 36]))
+        }
+    }
+
+    /// The 16 bytes of a new id: timestamp, version, variant and random bits.
+    private static func raw<G: RandomNumberGenerator>(milliseconds: UInt64, using rng: inout G) -> InlineArray<16, UInt8> {
         var bytes = InlineArray<16, UInt8>(repeating: 0)
         for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: milliseconds >> (40 - 8 * UInt64(i))) }
         let r1 = rng.next()
@@ -12,7 +28,7 @@ public enum UUIDv7 {
         }
         bytes[6] = 0x70 | (bytes[6] & 0x0F)  // version 7
         bytes[8] = 0x80 | (bytes[8] & 0x3F)  // variant 10
-        return format(bytes)
+        return bytes
     }
 
     public static func make(milliseconds: UInt64) -> String {
@@ -20,22 +36,20 @@ public enum UUIDv7 {
         return make(milliseconds: milliseconds, using: &rng)
     }
 
-    /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, lower-case hex, written straight into the
-    /// string's storage (ingest makes one per event without an id).
-    static func format(_ bytes: InlineArray<16, UInt8>) -> String {
-        String(unsafeUninitializedCapacity: 36) { out in
-            var j = 0
-            for i in 0..<16 {
-                if i == 4 || i == 6 || i == 8 || i == 10 {
-                    out[j] = UInt8(ascii: "-")
-                    j += 1
-                }
-                out[j] = hexDigit(bytes[i] >> 4)
-                out[j + 1] = hexDigit(bytes[i] & 0xF)
-                j += 2
+    /// Writes `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, lower-case hex, into `out` (at least
+    /// 36 bytes: a string's storage or the fast path's buffer); returns 36.
+    static func format(_ bytes: InlineArray<16, UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var j = 0
+        for i in 0..<16 {
+            if i == 4 || i == 6 || i == 8 || i == 10 {
+                out[j] = UInt8(ascii: "-")
+                j += 1
             }
-            return j
+            out[j] = hexDigit(bytes[i] >> 4)
+            out[j + 1] = hexDigit(bytes[i] & 0xF)
+            j += 2
         }
+        return j
     }
 
     private static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? UInt8(ascii: "0") + v : UInt8(ascii: "a") + v - 10 }

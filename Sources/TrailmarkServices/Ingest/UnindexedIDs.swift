@@ -51,6 +51,10 @@ struct UnindexedIDs<Append: AnyObject> {
     private var young = Generation(firstNumber: 0)
     /// The number of each unsettled append, by identity.
     private var numbers: [ObjectIdentifier: UInt64] = [:]
+    /// The tables of the last dropped generation, emptied when reused: a generation's
+    /// tables grow to the same size each time, and fresh ones cost a rehash per doubling
+    /// and a page fault per 4 KiB.
+    private var spare: [String: FingerprintTable<UInt64>] = [:]
 
     /// Ids held, over all projects and both generations (for tests and metrics).
     var count: Int { old.idCount + young.idCount }
@@ -92,10 +96,16 @@ struct UnindexedIDs<Append: AnyObject> {
         states.append(.writing(append))
         numbers[ObjectIdentifier(append)] = number
         young.writing += 1
-        var table = young.tables.removeValue(forKey: project) ?? FingerprintTable()
-        table.reserveCapacity(table.count + ids.count)
-        for id in ids { table.updateValue(number, forKey: id) }
+        var table = young.tables.removeValue(forKey: project) ?? reused(project)
+        table.updateValues(number, forKeys: ids)
         young.tables[project] = table
+    }
+
+    /// An empty table for `project`: the dropped generation's, else a new one.
+    private mutating func reused(_ project: String) -> FingerprintTable<UInt64> {
+        guard var table = spare.removeValue(forKey: project) else { return FingerprintTable() }
+        table.removeAll()
+        return table
     }
 
     /// Records the outcome of `append` (`seq`, or nil when it failed). Idempotent: the
@@ -119,6 +129,7 @@ struct UnindexedIDs<Append: AnyObject> {
             let dropped = Int(young.firstNumber - old.firstNumber)
             states.removeFirst(dropped)
             let emptyYoung = young.tables.isEmpty && young.writing == 0
+            if !old.tables.isEmpty { spare = old.tables }
             old = young
             young = Generation(firstNumber: nextNumber)
             if emptyYoung { break }

@@ -40,10 +40,8 @@ struct RPCEndpoints: Sendable {
         let hub = self.hub
         let auth = self.auth
         let limits = self.limits
-        unaryBytes(TrailmarkRPC.track, &router, action: .write) { (bytes, key) throws(APIError) -> BatchAck in
-            let (batch, block) = try Self.decodeBatch(bytes, limits: limits)
-            try self.auth.limit(key, events: batch.events.count)
-            return try await hub.ingest.track(consume batch, block: block, project: key.project)
+        unaryEncoded(TrailmarkRPC.track, &router, action: .write) { (bytes, key) throws(APIError) -> [UInt8] in
+            try await Self.track(bytes, key: key, hub: hub, auth: auth, limits: limits)
         }
         unary(TrailmarkRPC.identify, &router, action: .write, code: .invalidIdentify) { (batch: IdentifyBatch, key) throws(APIError) in
             try self.auth.limit(key, events: batch.identifies.count)
@@ -102,15 +100,37 @@ struct RPCEndpoints: Sendable {
         _ method: RPCMethod, _ router: inout TransportRouter, action: Action,
         _ body: @escaping @Sendable ([UInt8], StoredKey) async throws(APIError) -> Response
     ) {
+        unaryEncoded(method, &router, action: action) { (bytes, key) throws(APIError) -> [UInt8] in try await body(bytes, key).encoded() }
+    }
+
+    /// A unary method whose body decodes the request and encodes the response itself.
+    private func unaryEncoded(
+        _ method: RPCMethod, _ router: inout TransportRouter, action: Action,
+        _ body: @escaping @Sendable ([UInt8], StoredKey) async throws(APIError) -> [UInt8]
+    ) {
         let auth = self.auth
         router.register(method.path, .unary { bytes, context in
             do {
                 let key = try auth.authenticate(context, action: action, method: method)
-                return try await body(bytes, key).encoded()
+                return try await body(bytes, key)
             } catch {
                 throw Self.rpcError(error)
             }
         })
+    }
+
+    /// One `EventBatch` of `Track` or `TrackStream`, answered with its encoded `BatchAck`.
+    /// A batch the fast path takes (`ScannedEventBatch`: valid, stored as sent) is never
+    /// decoded into events; any other is decoded, so errors and normalisation are the
+    /// ordinary path's.
+    static func track(_ bytes: [UInt8], key: StoredKey, hub: ServiceHub, auth: RequestAuthenticator, limits: WireLimits) async throws(APIError) -> [UInt8] {
+        if let scanned = ScannedEventBatch.scan(bytes, limits: limits) {
+            try auth.limit(key, events: scanned.count)
+            return try await hub.ingest.track(scanned: scanned, project: key.project, limits: limits)
+        }
+        let (batch, block) = try decodeBatch(bytes, limits: limits)
+        try auth.limit(key, events: batch.events.count)
+        return try await hub.ingest.track(consume batch, block: block, project: key.project).encoded()
     }
 
     /// Batches of one `TrackStream` processed at once: later batches are validated and
@@ -144,9 +164,7 @@ struct RPCEndpoints: Sendable {
                     for try await bytes in requests {
                         if window.count >= Self.trackStreamWindow { _ = try? await window.removeFirst().value }
                         let work = Task<[UInt8], any Error> {
-                            let (batch, block) = try Self.decodeBatch(bytes, limits: limits)
-                            try auth.limit(key, events: batch.events.count)
-                            return try await hub.ingest.track(consume batch, block: block, project: key.project).encoded()
+                            try await Self.track(bytes, key: key, hub: hub, auth: auth, limits: limits)
                         }
                         window.append(work)
                         pending.yield(work)

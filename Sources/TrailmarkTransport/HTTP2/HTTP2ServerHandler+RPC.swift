@@ -113,13 +113,12 @@ extension HTTP2ServerHandler {
     }
 
     private func startTask(_ stream: ServerStream, handler: RPCHandler) {
-        guard let context = stream.context, let bound = loopBound else { return }
+        // Moved out (not copied): nothing reads the stream's context after this point.
+        guard let bound = loopBound, let context = stream.context.take() else { return }
         let id = stream.id
         if case .synchronousUnary(let function) = handler {
             // Inline on the loop: the outcome goes straight to the stream (no task, no hop).
-            let request = stream.singleRequest ?? []
-            stream.singleRequest = nil
-            stream.context = nil
+            let request = stream.singleRequest.take() ?? []
             let result: Result<[UInt8]?, RPCError>
             do { result = .success(try function(request, context)) } catch { result = .failure(RPCStatusTable.rpcError(for: error)) }
             completeRPC(streamID: id, result)

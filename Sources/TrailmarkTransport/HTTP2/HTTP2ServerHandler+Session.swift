@@ -12,7 +12,13 @@ import TrailmarkWire
 extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
     func session(beginHeaders streamID: Int32) -> NGHTTP2Session.CallbackResult {
         if stream(streamID) == nil {
-            let created = ServerStream(id: streamID)
+            let created: ServerStream
+            if let reused = spareStreams.popLast() {
+                reused.reuse(id: streamID)
+                created = reused
+            } else {
+                created = ServerStream(id: streamID)
+            }
             streams.insert(created)
             lastStream = created
             session?.memoryPool.keepsFreedBlocks = true  // the connection is in use (see the pool)
@@ -39,30 +45,53 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
             }
             return .ok
         }
+        // The list the previous request sent, field for field so far: share it (see
+        // `RepeatedHeaderList`); at the first difference, build this request's own list.
+        let index = stream.headerFieldCount
+        stream.headerFieldCount += 1
+        let repeated = stream.headersRepeat && repeatedHeaders.matches(index: index, name: name, value: value)
+        if !repeated && stream.headersRepeat {
+            stream.headersRepeat = false
+            stream.headers = repeatedHeaders.list(count: index)
+            stream.headers.reserveCapacity(index + 8)
+        }
         if HeaderBytes.equal(name, "content-type") {
-            let type = HeaderBytes.equal(value, "application/grpc+trailmark") ? "application/grpc+trailmark" : String(decoding: value, as: UTF8.self)
+            let type = HeaderBytes.equal(value, "application/grpc+trailmark") ? "application/grpc+trailmark"
+                : repeated ? repeatedHeaders.value(at: index) : String(decoding: value, as: UTF8.self)
             stream.contentType = type
-            stream.headers.addLowercased("content-type", type)
+            if !repeated { stream.headers.addLowercased("content-type", type) }
             return .ok
         }
         if HeaderBytes.equal(name, "te") {
             // nghttp2's HTTP messaging rules already reset a stream whose te is not "trailers".
             let trailers = HeaderBytes.equal(value, "trailers")
             stream.teTrailers = stream.teTrailers || trailers
-            stream.headers.addLowercased("te", trailers ? "trailers" : String(decoding: value, as: UTF8.self))
+            if !repeated { stream.headers.addLowercased("te", trailers ? "trailers" : String(decoding: value, as: UTF8.self)) }
             return .ok
         }
-        // Fields that repeat from request to request reuse the connection's Strings.
-        let (nameString, valueString) = recentHeaders.strings(name: name, value: value)
         if HeaderBytes.equal(name, "content-length") {
-            stream.contentLength = Int(valueString)
+            stream.contentLength = HeaderBytes.decimal(value)
         } else if HeaderBytes.equal(name, "grpc-timeout") {
-            stream.grpcTimeout = valueString
+            stream.grpcTimeout = repeated ? repeatedHeaders.value(at: index) : String(decoding: value, as: UTF8.self)
         } else if HeaderBytes.equal(name, "grpc-encoding") {
-            stream.grpcEncoding = valueString
+            stream.grpcEncoding = repeated ? repeatedHeaders.value(at: index) : String(decoding: value, as: UTF8.self)
         }
-        stream.headers.addLowercased(nameString, valueString)
+        if !repeated {
+            // Fields that repeat from request to request reuse the connection's Strings.
+            let (nameString, valueString) = recentHeaders.strings(name: name, value: value)
+            stream.headers.addLowercased(nameString, valueString)
+        }
         return .ok
+    }
+
+    /// The request's header block is complete: its regular fields are the remembered list's
+    /// first ones when every field matched it, else they were built and become that list.
+    private func completeHeaderList(_ stream: ServerStream) {
+        if stream.headersRepeat {
+            stream.headers = repeatedHeaders.list(count: stream.headerFieldCount)
+        } else {
+            repeatedHeaders.remember(stream.headers)
+        }
     }
 
     /// The stream with `id`, remembering the last one looked up (callbacks for one frame
@@ -76,7 +105,10 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
 
     func session(headersComplete streamID: Int32, endStream: Bool) {
         guard let stream = stream(streamID) else { return }
-        if case .pending = stream.kind { route(stream) }
+        if case .pending = stream.kind {
+            completeHeaderList(stream)
+            route(stream)
+        }
         if endStream { requestEnded(stream) }
     }
 
@@ -109,12 +141,20 @@ extension HTTP2ServerHandler: NGHTTP2SessionDelegate {
 
     func session(streamClosed streamID: Int32, errorCode: UInt32) {
         if lastStream?.id == streamID { lastStream = nil }
-        guard let stream = streams.removeValue(forKey: streamID) else { return }
+        guard var stream = streams.removeValue(forKey: streamID) else { return }
         if stream.owedWindowBytes > 0 { session?.consumeConnection(bytes: stream.owedWindowBytes) }
-        let reason = errorCode == NGHTTP2_NO_ERROR.rawValue
-            ? RPCError(.cancelled, "the stream closed")
-            : RPCError(.cancelled, "the peer reset the stream (error code \(errorCode))")
-        stream.tearDown(reason: reason)
+        if !stream.finished || stream.task != nil || stream.deadlineTimer != nil || stream.inbound != nil || !stream.drainWaiters.isEmpty {
+            let reason = errorCode == NGHTTP2_NO_ERROR.rawValue
+                ? RPCError(.cancelled, "the stream closed")
+                : RPCError(.cancelled, "the peer reset the stream (error code \(errorCode))")
+            stream.tearDown(reason: reason)
+        }
+        // Keep the object for the next stream when nothing else holds it (a handler task or
+        // closure that still did would see a reused object: only ids are captured, checked here).
+        if spareStreams.count < Self.spareStreamsMax && isKnownUniquelyReferenced(&stream) {
+            stream.recycle()
+            spareStreams.append(stream)
+        }
     }
 
     func session(readData streamID: Int32, into buffer: UnsafeMutableRawBufferPointer) -> NGHTTP2Session.DataRead {
@@ -261,6 +301,26 @@ enum HeaderBytes {
         guard bytes.count == literal.utf8CodeUnitCount else { return false }
         guard let base = bytes.baseAddress else { return bytes.isEmpty }
         return memcmp(base, literal.utf8Start, bytes.count) == 0
+    }
+
+    /// Compares with stored bytes (no String access).
+    @inline(__always)
+    static func equal(_ bytes: UnsafeBufferPointer<UInt8>, stored: [UInt8]) -> Bool {
+        guard bytes.count == stored.count else { return false }
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return true }
+        return stored.withUnsafeBufferPointer { memcmp(base, $0.baseAddress!, bytes.count) == 0 }  // same non-zero count
+    }
+
+    /// The non-negative decimal number `bytes` spells (digits only, at most 18 of them, so no
+    /// overflow); nil otherwise. Same result as `Int(String)` for such values, without a String.
+    static func decimal(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
+        var result = 0
+        for byte in bytes {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            result = result * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return result
     }
 
     /// Compares with a run-time String. (A separate label: with an unlabeled String overload,

@@ -29,6 +29,12 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     @exclusivity(unchecked) var streams = StreamTable()
     /// Cache for `stream(_:)`; cleared when that stream closes.
     @exclusivity(unchecked) var lastStream: ServerStream?
+    /// Closed streams' objects, reused by the next streams (at most `spareStreamsMax`, about
+    /// 0.8 KiB each): a busy connection opens and closes a stream per call, and allocating,
+    /// initialising and freeing the object and its header array was about 4% of the server's
+    /// time in the echo benchmark. Emptied when the connection closes.
+    @exclusivity(unchecked) var spareStreams: [ServerStream] = []
+    static let spareStreamsMax = 32
     @exclusivity(unchecked) var context: ChannelHandlerContext?
     @exclusivity(unchecked) var peer = "unknown"
     @exclusivity(unchecked) var loopBound: NIOLoopBound<HTTP2ServerHandler>?
@@ -54,6 +60,8 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
     @exclusivity(unchecked) var recentPath = ""
     @exclusivity(unchecked) var recentPathHandler: RPCHandler?
     @exclusivity(unchecked) var recentPathRouted = false
+    /// The regular header fields of the last request that built its own list (bounded).
+    @exclusivity(unchecked) var repeatedHeaders = RepeatedHeaderList()
     /// Strings of header fields seen on earlier requests of this connection (bounded).
     @exclusivity(unchecked) var recentHeaders = HeaderStringCache()
 
@@ -232,6 +240,7 @@ final class HTTP2ServerHandler: ChannelDuplexHandler {
 
     private func shutDownStreams() {
         lastStream = nil
+        spareStreams = []
         let all = streams
         streams.removeAll()
         for stream in all.values { stream.tearDown(reason: RPCError(.unavailable, "the connection closed")) }

@@ -21,6 +21,9 @@ public struct HeaderFields: Sendable, Sequence, ExpressibleByDictionaryLiteral, 
 
     mutating func reserveCapacity(_ count: Int) { fields.reserveCapacity(count) }
 
+    /// Fields whose names are already lower-case, taken as they are.
+    init(fields: [(name: String, value: String)]) { self.fields = fields }
+
     /// Internal fast path for names already known to be lower-case.
     mutating func addLowercased(_ name: String, _ value: String) {
         fields.append((name, value))

@@ -1,7 +1,7 @@
 import CNGHTTP2
 
 /// The C callbacks installed on every `NGHTTP2Session`: each recovers the session from
-/// `user_data` (`NGHTTP2Session.from` / `withDelegate`) and forwards to its delegate. They capture nothing,
+/// `user_data` (`NGHTTP2Session.withSession` / `withDelegate`) and forwards to its delegate. They capture nothing,
 /// so they convert to C function pointers.
 enum NGHTTP2Callbacks {
     private static let ok: Int32 = 0
@@ -68,20 +68,21 @@ enum NGHTTP2Callbacks {
         source: nghttp2_data_source(ptr: nil),
         read_callback: { session, streamID, buffer, length, flags, _, userData in
             guard let buffer, let flags else { return Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) }
-            let owner = NGHTTP2Session.from(userData)
-            switch owner.delegate.session(readData: streamID, into: UnsafeMutableRawBufferPointer(start: buffer, count: length)) {
-            case .deferred:
-                return Int(NGHTTP2_ERR_DEFERRED.rawValue)
-            case .bytes(let count, let endOfBody, let trailers):
-                if endOfBody {
-                    flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
-                    if let trailers {
-                        flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
-                        _ = session
-                        owner.submitTrailer(streamID: streamID, trailers: trailers)
+            _ = session
+            return NGHTTP2Session.withSession(userData) { owner, delegate -> Int in
+                switch delegate.session(readData: streamID, into: UnsafeMutableRawBufferPointer(start: buffer, count: length)) {
+                case .deferred:
+                    return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+                case .bytes(let count, let endOfBody, let trailers):
+                    if endOfBody {
+                        flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+                        if let trailers {
+                            flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+                            owner.submitTrailer(streamID: streamID, trailers: trailers)
+                        }
                     }
+                    return count
                 }
-                return count
             }
         })
 }

@@ -24,10 +24,16 @@ final class ServerStream {
         case answered
     }
 
-    let id: Int32
+    /// The stream id; changes only when a closed stream's object is reused (`reuse(id:)`).
+    private(set) var id: Int32
     @exclusivity(unchecked) var kind: Kind = .pending
     @exclusivity(unchecked) var headers = HeaderFields()
     @exclusivity(unchecked) var headerListBytes = 0
+    /// Regular (non-pseudo) header fields received so far.
+    @exclusivity(unchecked) var headerFieldCount = 0
+    /// Every regular field so far matched the connection's `RepeatedHeaderList`: `headers`
+    /// is then set from that list when the block completes, not built field by field.
+    @exclusivity(unchecked) var headersRepeat = true
     @exclusivity(unchecked) var method = ""
     @exclusivity(unchecked) var path = ""
     @exclusivity(unchecked) var authority: String?
@@ -87,8 +93,50 @@ final class ServerStream {
 
     init(id: Int32) {
         self.id = id
-        headers.reserveCapacity(12)
     }
+
+    /// Returns a closed stream's object to the state `init` gives (all but `id`), so it can be
+    /// reused (`reuse(id:)`). Only for an object nothing else references (the caller checks
+    /// `isKnownUniquelyReferenced`), after `tearDown`. Done at close, while the object is still
+    /// in cache.
+    func recycle() {
+        kind = .pending
+        headers = HeaderFields()
+        headerListBytes = 0
+        headerFieldCount = 0
+        headersRepeat = true
+        method = ""
+        path = ""
+        authority = nil
+        contentType = nil
+        grpcTimeout = nil
+        grpcEncoding = nil
+        teTrailers = false
+        contentLength = nil
+        requestEnded = false
+        deframer = nil
+        partialMessageWireBytes = 0
+        singleRequest = nil
+        inbound = nil
+        context = nil
+        queuedInboundBytes = 0
+        owedWindowBytes = 0
+        if !body.isEmpty { body = [] }
+        responseStarted = false
+        finished = false
+        outbound = ServerStream.emptyBuffer
+        finalMessage = nil
+        finalMessageSent = 0
+        outboundEnded = false
+        trailers = nil
+        dataDeferred = false
+        drainWaiters = []
+        task = nil
+        deadlineTimer = nil
+    }
+
+    /// Gives a recycled object (see `recycle`) its new stream id.
+    func reuse(id: Int32) { self.id = id }
 
     var isRPC: Bool { if case .rpc = kind { true } else { false } }
 

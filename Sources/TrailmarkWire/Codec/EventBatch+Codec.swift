@@ -75,6 +75,45 @@ extension BatchAck: WireMessage {
         }
     }
 
+    /// What a client that only counts needs of an ack (a load harness): its batch id and
+    /// counts, and how many event ids it lists, without a `String` per id. Checks the
+    /// message as `init(decoding:)` does, except the ids' UTF-8.
+    public struct Counts: Hashable, Sendable {
+        public var batchID: UInt64?
+        public var accepted: UInt32 = 0
+        public var duplicates: UInt32 = 0
+        public var eventIDs = 0
+    }
+
+    public static func counts(decoding bytes: [UInt8], limits: WireLimits = .default) throws(WireError) -> Counts {
+        try limits.checkMessageSize(bytes.count)
+        let result: Result<Counts, WireError> = bytes.withUnsafeBytes { raw in
+            var r = WireReader(raw, limits: limits)
+            var c = Counts()
+            do throws(WireError) {
+                while let f = try r.nextField() {
+                    switch f.number {
+                    case 1: c.batchID = try r.readUInt64(f, "batch_id")
+                    case 2: c.accepted = try r.readUInt32(f, "accepted")
+                    case 3: c.duplicates = try r.readUInt32(f, "duplicates")
+                    case 4:
+                        try r.checkCount(c.eventIDs, limits.batchEventsMax, "event_ids")
+                        let range = try r.readSlice(f, "event_ids")
+                        guard range.count <= limits.eventIDBytesMax else {
+                            throw WireError(.limitExceeded, field: "event_ids", "\(range.count) bytes exceed the maximum of \(limits.eventIDBytesMax)")
+                        }
+                        c.eventIDs += 1
+                    default: try r.skip(f)
+                    }
+                }
+                return .success(c)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
     public func encode(into w: inout WireWriter) {
         if let batchID { w.writeUInt64(1, batchID) }
         if accepted != 0 { w.writeUInt64(2, UInt64(accepted)) }

@@ -237,7 +237,7 @@ struct EventColumnsDecoder {
         for _ in 0 ..< k {
             let keyIndex = try varint(&cKey, i, "properties")
             let key = try entry(keyIndex, i, "properties", limits.propertyKeyBytesMax)
-            guard keys.firstUse(of: Int(keyIndex), in: i, strings: strings) else {
+            guard keys.firstUse(of: Int(keyIndex), in: i, string: { key }) else {
                 throw WireError(.invalidValue, field: "[\(i)].properties.\(key)", "duplicate property key \"\(key)\"")
             }
             let value: PropertyValue

@@ -52,24 +52,18 @@ struct PropertyKeyChecker {
 
     init(dictionaryCount: Int) { self.dictionaryCount = dictionaryCount }
 
-    /// False when key `k` (a valid dictionary index) was already used by event `event`.
-    mutating func firstUse(of k: Int, in event: Int, strings: [String]) -> Bool {
-        firstUse(of: k, in: event, string: { strings[k] })
-    }
-
-    /// `firstUse(of:in:strings:)` where `string` returns entry `k`'s text (called at most
-    /// once per entry).
-    @inline(__always)
+    /// False when key `k` (a valid dictionary index, whose string `string` makes: called
+    /// once per index) was already used by event `event`.
     mutating func firstUse(of k: Int, in event: Int, string: () -> String) -> Bool {
         if canonical.isEmpty { canonical = [Int](repeating: -1, count: dictionaryCount) }
         var id = canonical[k]
         if id < 0 {
-            let text = string()
-            if let existing = ids[text] {
+            let key = string()
+            if let existing = ids[key] {
                 id = existing
             } else {
                 id = lastEvent.count
-                ids[text] = id
+                ids[key] = id
                 lastEvent.append(-1)
             }
             canonical[k] = id

@@ -34,9 +34,52 @@ extension StoredEventBatch {
     }
 }
 
-/// Builds a stored block from a client block and the events the server completed.
-/// Borrows the client's bytes for the duration of `transcode`.
-private struct EventBlockTranscoder {
+/// The columns the server writes into a stored block (the rest are the client's, copied).
+struct ServerColumns {
+    var added = StringInterner(expectedStrings: 16)
+    var timestamp, receivedAt, seq: DeltaColumn
+    var eventID: WireWriter
+    var anyEventID = false
+    var attribution = AttributionColumns()
+
+    init(count n: Int) {
+        timestamp = DeltaColumn(count: n)
+        receivedAt = DeltaColumn(count: n)
+        seq = DeltaColumn(count: n)
+        eventID = WireWriter(capacity: n * 2)
+    }
+
+    /// Appends event `index`'s `event_id` reference: the client's (`clientRef`, as stored:
+    /// entry + 1) when it sent one, else a new entry for `generated` (after the `base`
+    /// client entries), else 0.
+    @inline(__always)
+    mutating func appendEventID(clientRef: UInt64, generated: String?, base: UInt64) {
+        var ref = clientRef
+        if ref == 0, let id = generated { ref = base + added.intern(id) + 1 }
+        eventID.appendVarint(ref)
+        if ref != 0 { anyEventID = true }
+    }
+
+    /// `appendEventID` for a client reference (non-zero, as stored).
+    @inline(__always)
+    mutating func appendEventID(clientRef: UInt64) {
+        eventID.appendVarint(clientRef)
+        anyEventID = true
+    }
+
+    /// `appendEventID` for an event the client sent without an id: a new entry for the
+    /// generated id's bytes, or 0 when there is none.
+    @inline(__always)
+    mutating func appendEventID(generated: UnsafeBufferPointer<UInt8>?, base: UInt64) {
+        guard let generated else { return eventID.appendVarint(0) }
+        eventID.appendVarint(base + added.intern(utf8: generated) + 1)
+        anyEventID = true
+    }
+}
+
+/// Builds a stored block from a client block and the server's columns for it.
+/// Borrows the client's bytes for the duration of `transcode` / `write`.
+struct EventBlockTranscoder {
     typealias F = EventColumns.Field
     let layout: EventBlockLayout
     let raw: UnsafeRawBufferPointer
@@ -49,47 +92,45 @@ private struct EventBlockTranscoder {
     func transcode(_ events: [Event]) -> [UInt8]? {
         let n = layout.count
         let base = UInt64(layout.dictionaryEntries)
-        var added = StringInterner(expectedStrings: 16)
-        var timestamp = DeltaColumn(count: n), receivedAt = DeltaColumn(count: n), seq = DeltaColumn(count: n)
-        var eventID = WireWriter(capacity: n * 2)
-        var anyEventID = false
-        var attribution = AttributionColumns()
+        var server = ServerColumns(count: n)
         var clientIDs = layout.columns[F.eventID].map { WireReader(raw).subReader($0) }
         // Fields read through the buffer: iterating the array copied each event.
         let ok = events.withUnsafeBufferPointer { events in
             for i in events.indices {
-                timestamp.append(events[i].timestamp, index: i)
-                // The client's reference when it sent an id, a new entry when the server made one.
+                server.timestamp.append(events[i].timestamp, index: i)
                 var ref: UInt64 = 0
                 if clientIDs != nil {
                     do { ref = try clientIDs!.readVarint() } catch { return false }  // `!`: checked just above
                 }
-                if ref == 0, let id = events[i].eventID { ref = base + added.intern(id) + 1 }
-                eventID.appendVarint(ref)
-                if ref != 0 { anyEventID = true }
-                receivedAt.append(events[i].receivedAt, index: i)
-                attribution.add(events[i].attribution, &added, base: base)
-                seq.append(events[i].seq.map { Int64(bitPattern: $0) }, index: i)
+                server.appendEventID(clientRef: ref, generated: events[i].eventID, base: base)
+                server.receivedAt.append(events[i].receivedAt, index: i)
+                server.attribution.add(events[i].attribution, &server.added, base: base)
+                server.seq.append(events[i].seq.map { Int64(bitPattern: $0) }, index: i)
             }
             return true
         }
-        guard ok else { return nil }
+        return ok ? write(server) : nil
+    }
 
+    /// The stored block: the client's dictionary and the server's new entries, the client's
+    /// columns copied, the server's written, in field order.
+    func write(_ server: ServerColumns) -> [UInt8] {
+        let n = layout.count
         let dictionary = layout.columns[F.dictionary] ?? 0 ..< 0
-        var w = WireWriter(capacity: raw.count + added.dictionary.count + n * 16)
+        var w = WireWriter(capacity: raw.count + server.added.dictionary.count + n * 16)
         w.appendTag(F.dictionary, .lengthDelimited)
-        w.appendVarint(UInt64(dictionary.count + added.dictionary.count))
+        w.appendVarint(UInt64(dictionary.count + server.added.dictionary.count))
         w.appendBytes(bytes(dictionary))
-        w.appendBytes(added.dictionary.bytes)
+        w.appendBytes(server.added.dictionary.bytes)
         w.writeUInt64(F.count, UInt64(n))
         copy([F.name, F.anonymousID, F.userID], into: &w)
-        timestamp.write(values: F.timestamp, present: F.timestampPresent, into: &w)
+        server.timestamp.write(values: F.timestamp, present: F.timestampPresent, into: &w)
         copy([F.sessionID], into: &w)
-        if anyEventID { w.writeBytes(F.eventID, eventID.bytes) }
+        if server.anyEventID { w.writeBytes(F.eventID, server.eventID.bytes) }
         copy([F.url, F.path, F.referrer, F.propertyCount, F.propertyKey, F.propertyValue], into: &w)
-        receivedAt.write(values: F.receivedAt, present: F.receivedAtPresent, into: &w)
-        attribution.write(into: &w)
-        seq.write(values: F.seq, present: F.seqPresent, into: &w)
+        server.receivedAt.write(values: F.receivedAt, present: F.receivedAtPresent, into: &w)
+        server.attribution.write(into: &w)
+        server.seq.write(values: F.seq, present: F.seqPresent, into: &w)
         return w.bytes
     }
 

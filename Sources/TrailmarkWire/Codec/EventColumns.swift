@@ -186,15 +186,15 @@ struct AttributionColumns {
     private var campaign = WireWriter(capacity: 0), rule = WireWriter(capacity: 0)
     private var confidence = WireWriter(capacity: 0)
     private var attributed = 0, anyCampaign = false
-    /// The last few distinct attributions added and their references (`Recent`): a batch
+    /// The last few distinct attributions added and their references (`Interned`): a batch
     /// repeats a handful of sources, and four dictionary lookups per event cost more than
     /// comparing against them.
-    private var recent: [Recent] = []
+    private var recent: [Interned] = []
     private var nextRecent = 0
     private static let recentMax = 4
 
     /// An attribution's dictionary references, without `base`.
-    private struct Recent {
+    struct Interned {
         var attribution: Attribution
         var source, medium, campaign, rule: UInt64
 
@@ -213,28 +213,35 @@ struct AttributionColumns {
     /// to the interner's indices (the transcoder's entries follow the client's; one value
     /// for the life of the columns).
     mutating func add(_ a: Attribution?, _ dictionary: inout StringInterner, base: UInt64) {
-        guard let a else {
-            source.appendByte(0)
-            return
-        }
+        guard let a else { return addNone() }
+        add(recent.first { $0.matches(a) } ?? intern(a, &dictionary), base: base)
+    }
+
+    /// Adds one event's attribution by references `intern` returned (for a caller that
+    /// interns each distinct attribution of a block once).
+    mutating func add(_ refs: Interned, base: UInt64) {
         attributed += 1
-        let refs = recent.first { $0.matches(a) } ?? intern(a, &dictionary)
         source.appendVarint(base + refs.source + 1)
         medium.appendVarint(base + refs.medium)
-        let campaignRef = a.campaign == nil ? 0 : base + refs.campaign + 1
+        let campaignRef = refs.attribution.campaign == nil ? 0 : base + refs.campaign + 1
         campaign.appendVarint(campaignRef)
         if campaignRef != 0 { anyCampaign = true }
         rule.appendVarint(base + refs.rule)
-        confidence.appendVarint(UInt64(a.confidence.rawValue))
+        confidence.appendVarint(UInt64(refs.attribution.confidence.rawValue))
+    }
+
+    /// An event without an attribution.
+    mutating func addNone() {
+        source.appendByte(0)
     }
 
     /// Interns `a`'s strings in field order (as the canonical encoding requires) and
     /// remembers them, replacing the oldest remembered attribution when full.
-    private mutating func intern(_ a: Attribution, _ dictionary: inout StringInterner) -> Recent {
+    mutating func intern(_ a: Attribution, _ dictionary: inout StringInterner) -> Interned {
         let source = dictionary.intern(a.source)
         let medium = dictionary.intern(a.medium)
         let campaign = a.campaign.map { dictionary.intern($0) } ?? 0
-        let refs = Recent(attribution: a, source: source, medium: medium, campaign: campaign, rule: dictionary.intern(a.rule))
+        let refs = Interned(attribution: a, source: source, medium: medium, campaign: campaign, rule: dictionary.intern(a.rule))
         if recent.count < Self.recentMax {
             recent.append(refs)
         } else {

@@ -36,7 +36,7 @@ struct StringInterner {
         return s.withUTF8 { intern(utf8: $0) }
     }
 
-    private mutating func intern(utf8: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    mutating func intern(utf8: UnsafeBufferPointer<UInt8>) -> UInt64 {
         let hash = WordHash.hash(utf8, seed: 0x9E37_79B9_7F4A_7C15)
         let tag = hash >> 32
         let mask = slots.count - 1

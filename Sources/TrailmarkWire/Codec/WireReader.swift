@@ -134,8 +134,8 @@ public struct WireReader {
         return s
     }
 
-    /// Throws `invalidUTF8` unless `buffer[start ..< start + count]` is UTF-8, checking as
-    /// `makeString` does (ASCII eight bytes at a time) without keeping a `String`.
+    /// Throws `invalidUTF8` unless `buffer[start ..< start + count]` is valid UTF-8; creates
+    /// no `String` for ASCII (the common case).
     func validateUTF8(start: Int, count: Int) throws(WireError) {
         let bytes = UnsafeRawBufferPointer(rebasing: buffer[start ..< start + count])
         if Self.isASCII(bytes) { return }

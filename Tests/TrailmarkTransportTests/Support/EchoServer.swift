@@ -31,6 +31,9 @@ struct EchoServer {
         router.register("/trailmark.v1.Echo/Metadata", .unary { _, context in
             Array((context.headers["authorization"] ?? "none").utf8) + Array("|\(context.deadline != nil)".utf8)
         })
+        router.register("/trailmark.v1.Echo/Headers", .synchronousUnary { _, context in
+            Array(context.headers.fields.map { "\($0.name)=\($0.value)" }.joined(separator: "\n").utf8)
+        })
         router.register("/trailmark.v1.Echo/Sleep", .unary { request, _ in
             try await Task.sleep(for: .seconds(30))
             return request

@@ -1,0 +1,89 @@
+import TrailmarkEngine
+import TrailmarkWire
+
+extension IngestService {
+    /// `track` for a binary batch that `ScannedEventBatch.scan` took (the common case: a
+    /// valid batch stored as sent), without building an `Event` per event. Returns the
+    /// encoded `BatchAck`.
+    ///
+    /// Same answers as `track(_:block:project:)` on the decoded batch (`IngestFastPathTests`
+    /// compares the stored records and acknowledgements byte for byte): the same server
+    /// fields, the same duplicate decision, and, when every event is new, the same record
+    /// (the client's columns copied, the server's written). When some events are retries,
+    /// the record of the others is built from the decoded events, as `track` does.
+    public nonisolated func track(scanned: ScannedEventBatch, project: String, limits: WireLimits) async throws(APIError) -> [UInt8] {
+        guard await progress.waitReplayed() else { throw Self.shuttingDown }
+        let n = scanned.count
+        let receivedAt = now()
+        let offset = skew.offset(receivedAt: receivedAt, sentAt: scanned.sentAt)
+        let millis = UInt64(max(0, receivedAt / 1000))
+        var generated = [Bool](repeating: false, count: n)
+        var generatedIDs = GeneratedEventIDs(count: n)
+        var fingerprints = [UInt64](repeating: 0, count: n)
+        var timestamps = [Int64](repeating: 0, count: n)
+        let fingerprint = engine.fingerprint
+        var idRandom = FastRandom(seed: UInt64.random(in: 0...UInt64.max))
+        for i in 0 ..< n {
+            timestamps[i] = skew.correct(scanned.timestamps[i], receivedAt: receivedAt, offset: offset)
+            let ref = scanned.eventIDRefs[i]
+            if ref == 0 {
+                generatedIDs.add(event: i) { UUIDv7.append(milliseconds: millis, using: &idRandom, to: &$0) }
+                generated[i] = true
+                fingerprints[i] = generatedIDs.withID(i) { fingerprint(utf8: $0!) }  // `!`: added on the line above
+            } else {
+                fingerprints[i] = scanned.withEntry(ref - 1) { fingerprint(utf8: $0) }
+            }
+        }
+        let fields = ScannedServerFields(
+            receivedAt: receivedAt, timestamps: timestamps, generatedIDs: generatedIDs,
+            attributions: [], attributionIndex: [])
+        let attributed = Self.attribute(scanned, fields)
+        let repeats = BatchRepeats.mark(fingerprints, skip: generated)
+        let stored = try await commit(fingerprints: fingerprints, generated: generated, repeats: repeats, project: project) { (keep: [Bool]?) throws(APIError) -> [UInt8] in
+            guard let keep else { return scanned.encodedRecord(project: project, fields: attributed) }
+            return try Self.record(of: scanned, fields: attributed, keep: keep, project: project, limits: limits)
+        }
+        return scanned.encodedAck(accepted: UInt32(stored.accepted), duplicates: UInt32(stored.duplicates), generatedIDs: generatedIDs)
+    }
+
+    /// `fields` with each event's attribution (SEMANTICS §6), classified once per distinct
+    /// pair of url and referrer references.
+    private static func attribute(_ scanned: ScannedEventBatch, _ fields: ScannedServerFields) -> ScannedServerFields {
+        var out = fields
+        var byPair: [UInt64: UInt32] = [:]
+        out.attributionIndex = [UInt32](repeating: 0, count: scanned.count)
+        for i in 0 ..< scanned.count {
+            let url = scanned.urlRefs[i], referrer = scanned.referrerRefs[i]
+            let pair = UInt64(url) << 32 | UInt64(referrer)
+            if let k = byPair[pair] {
+                out.attributionIndex[i] = k
+                continue
+            }
+            let k = UInt32(out.attributions.count)
+            out.attributions.append(AttributionClassifier.classify(
+                url: url == 0 ? nil : scanned.string(url - 1), referrer: referrer == 0 ? nil : scanned.string(referrer - 1)))
+            byPair[pair] = k
+            out.attributionIndex[i] = k
+        }
+        return out
+    }
+
+    /// The record of the events `keep` marks (some were retries): decoded, completed with
+    /// `fields` and encoded canonically, as `track` stores a batch with duplicates.
+    private static func record(of scanned: ScannedEventBatch, fields: ScannedServerFields, keep: [Bool], project: String, limits: WireLimits) throws(APIError) -> [UInt8] {
+        // `scan` accepted these bytes, so decoding them succeeds.
+        guard let decoded = scanned.decoded(limits: limits) else {
+            throw APIError(.internalError, "a batch the fast path accepted did not decode")
+        }
+        var events: [Event] = []
+        events.reserveCapacity(keep.count)
+        for (i, var event) in decoded.batch.events.enumerated() where keep[i] {
+            event.receivedAt = fields.receivedAt
+            event.timestamp = fields.timestamps[i]
+            if event.eventID == nil { event.eventID = fields.generatedIDs.string(i) }
+            event.attribution = fields.attributions[Int(fields.attributionIndex[i])]
+            events.append(event)
+        }
+        return StoredEventBatch(project: project, events: events).encoded(capacity: events.count * 96)
+    }
+}

@@ -1,0 +1,206 @@
+/// The reader behind `ScannedEventBatch.scan`: the checks of `EventColumnsDecoder` and of
+/// `EventValidator` (SEMANTICS §1) over the encoded block, without creating a `String` per
+/// event. Any input either of them would reject *or change* throws (the message does not
+/// matter: the caller falls back to the ordinary path, which words the error).
+///
+/// Borrows the message's bytes (`raw`) for the duration of `scan`.
+struct EventBatchScanner {
+    typealias F = EventColumns.Field
+    private let raw: UnsafeRawBufferPointer
+    private let limits: WireLimits
+    private var entryOffsets: [UInt32] = []
+    private var entryLengths: [UInt32] = []
+    private var referenced: [UInt64] = []
+    private var referencedCount = 0
+    /// Largest timestamp accepted (`EventValidator.timestampMax`: 9999-12-31T23:59:59.999999Z).
+    static let timestampMax: Int64 = 253_402_300_799_999_999
+
+    /// Thrown for anything the fast path does not take.
+    private static let declined = WireError(.invalidValue, field: "", "not for the fast path")
+
+    init(_ raw: UnsafeRawBufferPointer, limits: WireLimits) {
+        self.raw = raw
+        self.limits = limits
+    }
+
+    mutating func scan(storage: [UInt8]) throws(WireError) -> ScannedEventBatch {
+        var r = WireReader(raw, limits: limits)
+        var slots: [Range<Int>?]?
+        var count = 0
+        var sentAt: Int64?, batchID: UInt64?
+        var seen = 0
+        while let f = try r.nextField() {
+            if (1...3).contains(f.number) {
+                guard seen & (1 << f.number) == 0 else { throw Self.declined }  // given twice: the decoder keeps the last
+                seen |= 1 << f.number
+            }
+            switch f.number {
+            case 1:
+                let block = try r.readMessage(f, "events") { (r: inout WireReader) throws(WireError) in try Self.columns(&r) }
+                slots = block.slots
+                count = block.count
+            case 2: sentAt = try r.readSInt64(f, "sent_at")
+            case 3: batchID = try r.readUInt64(f, "batch_id")
+            default: try r.skip(f)
+            }
+        }
+        guard let slots, count > 0, count <= limits.batchEventsMax else { throw Self.declined }
+        if let sentAt { try Self.checkTime(sentAt) }
+        // Server columns are dropped by validation (a change); name and anonymous id are required.
+        guard !slots[F.receivedAt...F.user].contains(where: { $0 != nil }),
+              let names = slots[F.name], names.count >= count, let anons = slots[F.anonymousID], anons.count >= count
+        else { throw Self.declined }
+        try dictionary(slots[F.dictionary] ?? 0 ..< 0)
+        let scanned = try events(count, slots)
+        guard referencedCount == entryOffsets.count else { throw Self.declined }
+        let layout = EventBlockLayout(columns: slots, count: count, dictionaryEntries: entryOffsets.count, allEntriesReferenced: true)
+        return ScannedEventBatch(
+            sentAt: sentAt, batchID: batchID, block: EventBlock(storage: storage, layout: layout),
+            entryOffsets: entryOffsets, entryLengths: entryLengths, eventIDRefs: scanned.eventIDs,
+            urlRefs: scanned.urls, referrerRefs: scanned.referrers, timestamps: scanned.timestamps)
+    }
+
+    /// Where the block's columns lie, and its event count (each field at most once).
+    private static func columns(_ r: inout WireReader) throws(WireError) -> (slots: [Range<Int>?], count: Int) {
+        var slots = [Range<Int>?](repeating: nil, count: F.last + 1)
+        var count: UInt64?
+        while let f = try r.nextField() {
+            if f.number == F.count {
+                guard count == nil else { throw declined }
+                count = try r.readUInt64(f, "count")
+            } else if f.number >= 1 && f.number <= F.last {
+                guard slots[f.number] == nil else { throw declined }
+                slots[f.number] = try r.readSlice(f, EventColumnsDecoder.columnName(f.number))
+            } else {
+                try r.skip(f)
+            }
+        }
+        guard let count, count <= UInt64(r.limits.batchEventsMax) else { throw declined }
+        return (slots, Int(count))
+    }
+
+    /// Records each entry's place and checks its length and UTF-8 (a first pass counts
+    /// them, so the tables are allocated once).
+    private mutating func dictionary(_ range: Range<Int>) throws(WireError) {
+        var c = WireReader(raw, limits: limits).subReader(range)
+        var entries = 0
+        while !c.isAtEnd {
+            c.index += try c.readLength(maximum: limits.stringBytesMax)
+            entries += 1
+        }
+        guard entries <= limits.dictionaryEntriesMax else { throw Self.declined }
+        entryOffsets.reserveCapacity(entries)
+        entryLengths.reserveCapacity(entries)
+        c = WireReader(raw, limits: limits).subReader(range)
+        while !c.isAtEnd {
+            let length = try c.readLength(maximum: limits.stringBytesMax)
+            try c.validateUTF8(start: c.index, count: length)
+            entryOffsets.append(UInt32(c.index))
+            entryLengths.append(UInt32(length))
+            c.index += length
+        }
+        referenced = [UInt64](repeating: 0, count: (entryOffsets.count + 63) / 64)
+    }
+
+    /// Dictionary entry `k`'s length, which must lie in `minBytes...maxBytes`; marks it used.
+    @inline(__always)
+    private mutating func entry(_ k: UInt64, _ minBytes: Int, _ maxBytes: Int) throws(WireError) -> Int {
+        guard k < UInt64(entryLengths.count) else { throw Self.declined }
+        let index = Int(k)
+        let length = Int(entryLengths[index])
+        guard length >= minBytes && length <= maxBytes else { throw Self.declined }
+        let bit: UInt64 = 1 << UInt64(index & 63)
+        if referenced[index >> 6] & bit == 0 {
+            referenced[index >> 6] |= bit
+            referencedCount += 1
+        }
+        return length
+    }
+
+    /// A nullable reference as stored (entry + 1, 0 = absent); a present value must be
+    /// non-empty (an empty optional is normalised away: a change) and at most `maxBytes`.
+    @inline(__always)
+    private mutating func optional(_ c: inout WireReader, _ present: Bool, _ maxBytes: Int) throws(WireError) -> UInt32 {
+        guard present else { return 0 }
+        let k = try c.readVarint()
+        guard k != 0 else { return 0 }
+        _ = try entry(k - 1, 1, maxBytes)
+        return UInt32(k)
+    }
+
+    private static func checkTime(_ t: Int64) throws(WireError) {
+        guard t >= 0 && t <= timestampMax else { throw declined }
+    }
+
+    private mutating func events(_ n: Int, _ slots: [Range<Int>?]) throws(WireError) -> (eventIDs: [UInt32], urls: [UInt32], referrers: [UInt32], timestamps: [Int64?]) {
+        let r = WireReader(raw, limits: limits)
+        func cursor(_ field: Int) -> WireReader { r.subReader(slots[field] ?? 0 ..< 0) }
+        var cName = cursor(F.name), cAnon = cursor(F.anonymousID), cUserID = cursor(F.userID)
+        var cSession = cursor(F.sessionID), cEventID = cursor(F.eventID), cURL = cursor(F.url)
+        var cPath = cursor(F.path), cReferrer = cursor(F.referrer), cCount = cursor(F.propertyCount)
+        var cKey = cursor(F.propertyKey), cValue = cursor(F.propertyValue)
+        let has = slots.map { $0 != nil }
+        var timestamp = try DeltaColumnReader(r, slots, F.timestamp, F.timestampPresent, n)
+        var keys = PropertyKeyChecker(dictionaryCount: entryOffsets.count)
+        var eventIDs = [UInt32](repeating: 0, count: n), urls = [UInt32](repeating: 0, count: n)
+        var referrers = [UInt32](repeating: 0, count: n)
+        var timestamps = [Int64?](repeating: nil, count: n)
+        for i in 0 ..< n {
+            _ = try entry(try cName.readVarint(), 1, limits.eventNameBytesMax)
+            let anonBytes = try entry(try cAnon.readVarint(), 0, limits.anonymousIDBytesMax)
+            let user = try optional(&cUserID, has[F.userID], limits.userIDBytesMax)
+            guard anonBytes > 0 || user != 0 else { throw Self.declined }
+            if let t = try timestamp.next(i) {
+                try Self.checkTime(t)
+                timestamps[i] = t
+            }
+            _ = try optional(&cSession, has[F.sessionID], limits.sessionIDBytesMax)
+            eventIDs[i] = try optional(&cEventID, has[F.eventID], limits.eventIDBytesMax)
+            urls[i] = try optional(&cURL, has[F.url], limits.urlBytesMax)
+            _ = try optional(&cPath, has[F.path], limits.urlBytesMax)
+            referrers[i] = try optional(&cReferrer, has[F.referrer], limits.urlBytesMax)
+            if has[F.propertyCount] {
+                let k = try cCount.readVarint()
+                guard k <= UInt64(limits.propertiesCountMax), k <= UInt64(cKey.remainingBytes) else { throw Self.declined }
+                if k > 0 { try properties(Int(k), &cKey, &cValue, &keys, i) }
+            }
+        }
+        for c in [cName, cAnon, cUserID, cSession, cEventID, cURL, cPath, cReferrer, cCount, cKey, cValue, timestamp.values] where !c.isAtEnd {
+            throw Self.declined
+        }
+        return (eventIDs, urls, referrers, timestamps)
+    }
+
+    /// One event's properties: keys unique (compared as strings, as the decoder does),
+    /// values well-formed and finite, and the size estimate of `EventValidator` within
+    /// `propertiesBytesMax` (it bounds the decoder's own measure from above).
+    private mutating func properties(
+        _ k: Int, _ cKey: inout WireReader, _ cValue: inout WireReader, _ keys: inout PropertyKeyChecker, _ i: Int
+    ) throws(WireError) {
+        var size = 2
+        for _ in 0 ..< k {
+            let keyIndex = try cKey.readVarint()
+            size += try entry(keyIndex, 0, limits.propertyKeyBytesMax) + 6
+            let offset = Int(entryOffsets[Int(keyIndex)]), length = Int(entryLengths[Int(keyIndex)])
+            let raw = self.raw
+            guard keys.firstUse(of: Int(keyIndex), in: i, string: {
+                String(decoding: UnsafeRawBufferPointer(rebasing: raw[offset ..< offset + length]), as: UTF8.self)
+            }) else { throw Self.declined }
+            switch try cValue.readByte() {
+            case EventColumns.ValueKind.null, EventColumns.ValueKind.boolFalse, EventColumns.ValueKind.boolTrue:
+                size += 5
+            case EventColumns.ValueKind.int:
+                _ = try cValue.readVarint()
+                size += 24
+            case EventColumns.ValueKind.double:
+                guard Double(bitPattern: try cValue.readFixed64()).isFinite else { throw Self.declined }
+                size += 24
+            case EventColumns.ValueKind.string:
+                size += try entry(try cValue.readVarint(), 0, limits.propertiesBytesMax)
+            default:
+                throw Self.declined
+            }
+            guard size <= limits.propertiesBytesMax else { throw Self.declined }
+        }
+    }
+}
