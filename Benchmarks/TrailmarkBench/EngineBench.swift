@@ -28,6 +28,7 @@ enum EngineBench {
         var sizes = [1_000_000]
         if ProcessInfo.processInfo.environment["TRAILMARK_BENCH_10M"] == "1" { sizes.append(10_000_000) }
         for n in sizes { try runSize(events: n, into: &table) }
+        eventIDGrowth(into: &table)
         return table
     }
 
@@ -99,6 +100,7 @@ enum EngineBench {
         table.add("\(label): first snapshot: build identity + row indexes", value: "\(fmt(indexSeconds * 1000)) ms", anchor: "then cached until 1/8 more rows")
         table.add("\(label): estimate by part (bytes/event)", value: "cols \(fmt(Double(report.columnBytes) / Double(rows)))",
                   anchor: "dict \(fmt(Double(report.dictionaryBytes) / Double(rows))) ids \(fmt(Double(report.eventIDBytes) / Double(rows))) idx \(fmt(Double(report.indexBytes) / Double(rows)))")
+        try bytesReplay(data: data, fetcher: fetcher, label: label, into: &table)
         if ProcessInfo.processInfo.environment["TRAILMARK_BENCH_ENGINE_QUERIES"] == "0" { return }
 
         let from = EngineBenchData.start, to = EngineBenchData.start + EngineBenchData.days * EngineBenchData.day

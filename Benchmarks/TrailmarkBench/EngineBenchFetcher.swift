@@ -10,7 +10,7 @@ final class EngineBenchFetcher: Sendable {
     let data: EngineBenchData
     let project: String
     /// Encoded event records by record index (empty for identify records).
-    private let encoded: [[UInt8]]
+    let encoded: [[UInt8]]
     private let cache = Mutex<(records: [Int: StoredEventBatch], lastUse: [Int: UInt64], clock: UInt64, misses: Int)>(([:], [:], 0, 0))
 
     init(data: EngineBenchData, project: String) {

@@ -51,8 +51,20 @@ public enum ErasedSlots {
 
     /// The dedup fingerprint an erased slot keeps, 0 when it kept none.
     static func fingerprint(ofErased event: Event) -> UInt64 {
-        guard let id = event.eventID, id.utf8.count == 17, id.hasPrefix("~"), let v = UInt64(id.dropFirst(), radix: 16) else { return 0 }
+        fingerprint(ofErasedID: event.eventID)
+    }
+
+    /// The fingerprint kept by an erased slot whose `event_id` is `id`, 0 when none.
+    static func fingerprint(ofErasedID id: String?) -> UInt64 {
+        guard let id, id.utf8.count == 17, id.hasPrefix("~"), let v = UInt64(id.dropFirst(), radix: 16) else { return 0 }
         return v
+    }
+
+    /// `fingerprint(ofErasedID:)` of the UTF-8 bytes of an `event_id`, read in place (a
+    /// `String` is made only for a 17-byte id starting with `~`, i.e. an actual token).
+    static func fingerprint(ofErasedUTF8 id: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        guard id.count == 17, id[0] == UInt8(ascii: "~") else { return 0 }
+        return fingerprint(ofErasedID: String(decoding: id, as: UTF8.self))
     }
 
     private static func fingerprintToken(_ fingerprint: UInt64) -> String {

@@ -64,6 +64,23 @@ public final class EventEngine: Sendable {
         return IngestCounts(accepted: accepted, duplicates: duplicates)
     }
 
+    /// Adds the events of log record `recordSeq` from its payload (a `StoredEventBatch`
+    /// message body), exactly as `ingest(_:recordSeq:)` of the decoded batch would, but
+    /// reading the columns in place (`StoredEventBatchView`): no `Event` or per-event
+    /// `String` is made. Throws what decoding the payload would throw (`WireError`), having
+    /// changed nothing. Without a fetcher (the engine then keeps the large fields), the
+    /// payload is decoded and ingested as a batch.
+    @discardableResult
+    public func ingest(storedEventBatch payload: UnsafeRawBufferPointer, recordSeq: UInt64) throws(WireError) -> IngestCounts {
+        let view = try StoredEventBatchView(payload: payload, limits: .logRecords)
+        let store = store(view.project)
+        guard !store.retainsLargeFields else {
+            return ingest(try StoredEventBatch(decoding: payload, limits: .logRecords), recordSeq: recordSeq)
+        }
+        let (accepted, duplicates) = store.ingest(view, recordSeq: recordSeq)
+        return IngestCounts(accepted: accepted, duplicates: duplicates)
+    }
+
     /// Adds the identifies of log record `recordSeq` and their `$identify` events.
     public func ingest(_ batch: StoredIdentifyBatch, recordSeq: UInt64) {
         store(batch.project).ingest(batch, recordSeq: recordSeq)

@@ -25,7 +25,7 @@ enum SlotTable {
     /// Asks for huge pages over the 2 MiB-aligned interior of `bytes` bytes at `start`
     /// (memory this process allocated and has not written yet; the advice only changes how
     /// later page faults are served).
-    private static func adviseHugePages(_ start: UnsafeMutableRawPointer, bytes: Int) {
+    static func adviseHugePages(_ start: UnsafeMutableRawPointer, bytes: Int) {
         #if canImport(Glibc)
         let first = (Int(bitPattern: start) + hugePage - 1) & ~(hugePage - 1)
         let last = (Int(bitPattern: start) + bytes) & ~(hugePage - 1)

@@ -1,10 +1,12 @@
 import TrailmarkStorage
 import TrailmarkWire
 
-/// One log record decoded for the engine: decoding is pure, so replay decodes the next
-/// chunk of records on a second thread while the engine applies the current one.
+/// One log record read for the engine: decoding is pure, so replay decodes the next chunk
+/// of records on a second thread while the engine applies the current one. An event batch
+/// is kept as its payload bytes (copied out of the mapped log), which the engine indexes
+/// in place (`EventEngine.ingest(storedEventBatch:recordSeq:)`).
 enum DecodedRecord: Sendable {
-    case events(StoredEventBatch)
+    case events(payload: [UInt8])
     case identifies(StoredIdentifyBatch)
     case forget(StoredForget)
     case other(RecordKind)
@@ -14,7 +16,7 @@ enum DecodedRecord: Sendable {
     init(kind: RecordKind, payload: RawSpan) throws {
         self = try payload.withUnsafeBytes { bytes in
             switch kind {
-            case .eventBatch: .events(try StoredEventBatch(decoding: bytes, limits: .logRecords))
+            case .eventBatch: .events(payload: Array(bytes))
             case .identifyBatch: .identifies(try StoredIdentifyBatch(decoding: bytes, limits: .logRecords))
             case .forget: .forget(try StoredForget(decoding: bytes, limits: .logRecords))
             default: .other(kind)

@@ -17,17 +17,15 @@ final class LogTailer: Sendable {
     let progress: IndexProgress
     let forgets: ForgetLedger
     let maintenance: LogMaintenance
-    let handoff: BatchHandoff
     let logger: Logger
     let metrics: ServiceMetrics
 
-    init(log: SegmentLog, engine: EventEngine, progress: IndexProgress, forgets: ForgetLedger, maintenance: LogMaintenance, handoff: BatchHandoff, logger: Logger, metrics: ServiceMetrics) {
+    init(log: SegmentLog, engine: EventEngine, progress: IndexProgress, forgets: ForgetLedger, maintenance: LogMaintenance, logger: Logger, metrics: ServiceMetrics) {
         self.log = log
         self.engine = engine
         self.progress = progress
         self.forgets = forgets
         self.maintenance = maintenance
-        self.handoff = handoff
         self.logger = logger
         self.metrics = metrics
     }
@@ -48,7 +46,6 @@ final class LogTailer: Sendable {
         } catch {
             logger.critical("log tailer stopped: \(error)")
         }
-        handoff.removeAll()
         progress.close()
     }
 
@@ -114,12 +111,12 @@ final class LogTailer: Sendable {
         return chunk
     }
 
-    /// Applies live records; an event batch the ingest service handed over decoded (and
-    /// byte-for-byte equal to the record) is not decoded again.
+    /// Applies live records; event batches are indexed from their bytes in the mapped log
+    /// (`EventEngine.ingest(storedEventBatch:recordSeq:)`), with no copy and no `Event`.
     private func apply(from next: UInt64, maxRecords: Int) throws {
         let end = try log.read(from: next, maxRecords: maxRecords) { seq, kind, payload in
-            if kind == .eventBatch, let batch = payload.withUnsafeBytes({ handoff.take($0) }) {
-                try self.apply(.events(batch), seq: seq)
+            if kind == .eventBatch {
+                try payload.withUnsafeBytes { try self.applyEvents($0, seq: seq) }
             } else {
                 try self.apply(DecodedRecord(kind: kind, payload: payload), seq: seq)
             }
@@ -127,11 +124,17 @@ final class LogTailer: Sendable {
         progress.advance(to: end)
     }
 
+    /// Indexes the event batch record `seq` from its payload. (Untyped `throws`: a closure
+    /// of typed throws passed to `RawSpan.withUnsafeBytes` crashes Swift 6.3.1's IRGen.)
+    private func applyEvents(_ payload: UnsafeRawBufferPointer, seq: UInt64) throws {
+        progress.addEvents(try engine.ingest(storedEventBatch: payload, recordSeq: seq).accepted)
+    }
+
     /// Applies one decoded record to the engine.
     private func apply(_ record: DecodedRecord, seq: UInt64) throws {
         switch record {
-        case .events(let batch):
-            progress.addEvents(engine.ingest(batch, recordSeq: seq).accepted)
+        case .events(let payload):
+            try payload.withUnsafeBytes { try applyEvents($0, seq: seq) }
         case .identifies(let batch):
             engine.ingest(batch, recordSeq: seq)
             progress.addEvents(batch.identifies.count)

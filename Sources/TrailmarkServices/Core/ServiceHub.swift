@@ -42,8 +42,6 @@ public final class ServiceHub: Sendable {
     /// Reads events back from the log for the engine (which keeps no large fields).
     let records: LogRecordFetcher
     private let tailer: LogTailer
-    /// Batches ingest hands to the tailer decoded (see `BatchHandoff`).
-    let handoff: BatchHandoff
     let maintenance: LogMaintenance
 
     /// The file in the data directory holding the `event_id` fingerprint key (16 bytes).
@@ -83,8 +81,7 @@ public final class ServiceHub: Sendable {
         let validator = EventValidator(limits: configuration.wireLimits)
         let skew = ClockSkew(tolerance: configuration.skewToleranceMicros)
         maintenance = LogMaintenance(log: log, configuration: .init(forgetEraseDelay: configuration.forgetEraseDelay), logger: logger, metrics: metrics, fingerprint: fingerprint, records: records)
-        handoff = BatchHandoff()
-        tailer = LogTailer(log: log, engine: engine, progress: progress, forgets: forgets, maintenance: maintenance, handoff: handoff, logger: logger, metrics: metrics)
+        tailer = LogTailer(log: log, engine: engine, progress: progress, forgets: forgets, maintenance: maintenance, logger: logger, metrics: metrics)
         ingest = IngestService(log: log, engine: engine, progress: progress, validator: validator, skew: skew, now: now, logger: logger, metrics: metrics)
         identity = IdentityService(log: log, progress: progress, forgets: forgets, validator: validator, skew: skew, now: now, metrics: metrics, logger: logger)
         query = QueryService(log: log, engine: engine, progress: progress, validator: QueryValidator(limits: configuration.wireLimits))

@@ -30,6 +30,20 @@ struct EventColumnsDecoder {
     static func decodeBlock(
         _ r: inout WireReader, countMax: Int, wantUsers: Bool
     ) throws(WireError) -> (events: [Event], users: [String?], layout: EventBlockLayout) {
+        let (slots, n) = try columns(&r, countMax: countMax)
+        var decoder = EventColumnsDecoder(limits: r.limits)
+        try decoder.decodeDictionary(r.subReader(slots[F.dictionary] ?? 0 ..< 0))
+        let (events, users) = try decoder.decodeEvents(n, slots, r, wantUsers: wantUsers)
+        let layout = EventBlockLayout(
+            columns: slots, count: n, dictionaryEntries: decoder.strings.count,
+            allEntriesReferenced: decoder.referencedCount == decoder.strings.count)
+        return (events, users, layout)
+    }
+
+    /// Reads the block's fields from `r`: where each column lies (by field number) and the
+    /// event count, checked against `countMax` and against the bytes of the `name` and
+    /// `anonymous_id` columns (also for `StoredEventBlockScanner`).
+    static func columns(_ r: inout WireReader, countMax: Int) throws(WireError) -> (slots: [Range<Int>?], count: Int) {
         var slots = [Range<Int>?](repeating: nil, count: F.last + 1)
         var count: UInt64 = 0
         while let f = try r.nextField() {
@@ -44,7 +58,6 @@ struct EventColumnsDecoder {
         guard count <= UInt64(countMax) else {
             throw WireError(.limitExceeded, field: "", "\(count) events exceed the maximum of \(countMax)")
         }
-        var decoder = EventColumnsDecoder(limits: r.limits)
         let n = Int(count)
         for column in [F.name, F.anonymousID] where n > 0 {
             guard let slot = slots[column] else {
@@ -54,12 +67,7 @@ struct EventColumnsDecoder {
                 throw WireError(.truncated, field: "\(Self.columnName(column))", "column of \(slot.count) bytes cannot hold \(n) entries")
             }
         }
-        try decoder.decodeDictionary(r.subReader(slots[F.dictionary] ?? 0 ..< 0))
-        let (events, users) = try decoder.decodeEvents(n, slots, r, wantUsers: wantUsers)
-        let layout = EventBlockLayout(
-            columns: slots, count: n, dictionaryEntries: decoder.strings.count,
-            allEntriesReferenced: decoder.referencedCount == decoder.strings.count)
-        return (events, users, layout)
+        return (slots, n)
     }
 
     private init(limits: WireLimits) {

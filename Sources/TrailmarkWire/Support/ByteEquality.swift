@@ -4,8 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Byte-for-byte equality with `memcmp`: the one helper the codec's interner, the ingest
-/// service's attribution cache and its batch handoff share.
+/// Byte-for-byte equality with `memcmp`: the one helper the codec's interner and the
+/// ingest service's attribution cache share.
 public enum ByteEquality {
     /// Whether `a` and `b` hold the same bytes. Both buffers must be valid for the call.
     public static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {

@@ -1,0 +1,51 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A fixed-size table of `UInt64` slots, all zero when made, for `EventIDSet`.
+///
+/// Allocated with `calloc`: a large table comes straight from fresh anonymous memory, which
+/// the kernel zeroes page by page on first touch, so making a table of hundreds of MB
+/// writes nothing and its zeroing is spread over the inserts that first touch each page
+/// (`SlotTable.zeroed` writes every slot up front, which for the event-id set meant tens of
+/// ms under the project lock). Tables of 8 MiB and more ask for huge pages.
+///
+/// Invariants (the only unsafe code of the set): `base` points at `count` initialised
+/// slots owned by this object and freed in `deinit`; every access is checked against
+/// `count` by the caller's index arithmetic (`EventIDSet` indexes with `home(_:_:)` and
+/// wraps at `count`). Mutated only by the set that owns it, under the project lock; a set
+/// copies the table before writing when it is shared (`isKnownUniquelyReferenced`).
+final class ZeroedSlots: @unchecked Sendable {  // @unchecked: mutated only under the project lock, copied on write when shared.
+    let count: Int
+    let base: UnsafeMutablePointer<UInt64>
+
+    init(count: Int) {
+        precondition(count > 0, "an empty slot table")
+        let bytes = count * MemoryLayout<UInt64>.stride
+        guard let raw = calloc(count, MemoryLayout<UInt64>.stride) else { fatalError("out of memory for \(bytes) bytes of event-id slots") }  // fatalError: nothing to recover with
+        if bytes >= 4 * SlotTable.hugePage { SlotTable.adviseHugePages(raw, bytes: bytes) }
+        base = raw.bindMemory(to: UInt64.self, capacity: count)
+        self.count = count
+    }
+
+    deinit { free(base) }
+
+    @inline(__always)
+    subscript(i: Int) -> UInt64 {
+        get {
+            assert(i >= 0 && i < count, "slot index out of range")
+            return base[i]
+        }
+        set {
+            assert(i >= 0 && i < count, "slot index out of range")
+            base[i] = newValue
+        }
+    }
+
+    /// A copy with the same slots.
+    func copy() -> ZeroedSlots {
+        let c = ZeroedSlots(count: count)
+        c.base.update(from: base, count: count)
+        return c
+    }
+}
