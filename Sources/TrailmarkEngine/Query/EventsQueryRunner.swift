@@ -5,6 +5,10 @@ import TrailmarkWire
 /// The cursor is `t<timestamp>.<seq>` of the last row returned; the next page holds the
 /// rows strictly after it in the requested order, so pages never overlap or skip rows
 /// even when rows are ingested between pages.
+///
+/// Cost of a page: O(log n + rows walked) through the cached `TimeOrder`, plus the rows
+/// after its prefix; with a user or anonymous id, the row index's candidates. Matches go
+/// through `BestRows` (at most 2·(limit + 1) held), never a sort of every match.
 struct EventsQueryRunner {
     let store: ProjectStore
     let snapshot: StoreSnapshot
