@@ -101,6 +101,7 @@ enum EngineBench {
         table.add("\(label): estimate by part (bytes/event)", value: "cols \(fmt(Double(report.columnBytes) / Double(rows)))",
                   anchor: "dict \(fmt(Double(report.dictionaryBytes) / Double(rows))) ids \(fmt(Double(report.eventIDBytes) / Double(rows))) idx \(fmt(Double(report.indexBytes) / Double(rows)))")
         try bytesReplay(data: data, fetcher: fetcher, label: label, into: &table)
+        try eventsPaging(engine: engine, label: label, rows: rows, into: &table)
         if ProcessInfo.processInfo.environment["TRAILMARK_BENCH_ENGINE_QUERIES"] == "0" { return }
 
         let from = EngineBenchData.start, to = EngineBenchData.start + EngineBenchData.days * EngineBenchData.day

@@ -158,6 +158,7 @@ public final class EventEngine: Sendable {
                 events += st.timestamp.count - st.deleted.rowCount
                 bytes += st.columnBytes + st.dictionaryBytes + st.eventIDs.allocatedBytes + st.deleted.allocatedBytes
                     + (st.identityCache?.allocatedBytes ?? 0) + (st.rowIndexCache?.allocatedBytes ?? 0)
+                    + (st.timeOrderCache?.allocatedBytes ?? 0)
             }
         }
         return (events, bytes)
@@ -175,7 +176,7 @@ public final class EventEngine: Sendable {
                 columnBytes: st.columnBytes,
                 dictionaryBytes: st.dictionaryBytes,
                 eventIDBytes: st.eventIDs.allocatedBytes,
-                indexBytes: index.allocatedBytes + (st.identityCache?.allocatedBytes ?? 0),
+                indexBytes: index.allocatedBytes + (st.identityCache?.allocatedBytes ?? 0) + (st.timeOrderCache?.allocatedBytes ?? 0),
                 propertyColumnBytes: propertyBytes
             )
         }

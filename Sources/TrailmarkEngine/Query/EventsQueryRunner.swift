@@ -5,6 +5,10 @@ import TrailmarkWire
 /// The cursor is `t<timestamp>.<seq>` of the last row returned; the next page holds the
 /// rows strictly after it in the requested order, so pages never overlap or skip rows
 /// even when rows are ingested between pages.
+///
+/// Cost of a page: O(log n + rows walked) through the cached `TimeOrder`, plus the rows
+/// after its prefix; with a user or anonymous id, the row index's candidates. Matches go
+/// through `BestRows` (at most 2·(limit + 1) held), never a sort of every match.
 struct EventsQueryRunner {
     let store: ProjectStore
     let snapshot: StoreSnapshot
@@ -44,34 +48,84 @@ struct EventsQueryRunner {
             allowedAttributions = allowed
         }
 
-        var matches: [(t: Int64, s: UInt64, row: Int)] = []
+        // Every filter but time and cursor, cheapest first.
+        func accepts(_ row: Int) -> Bool {
+            if let n = lookups.name, snap.name[row] != n { return false }
+            if let a = lookups.anon, snap.anon[row] != a { return false }
+            if let allowed = allowedAttributions, !allowed[Int(snap.attribution[row])] { return false }
+            if snap.isDeleted(row) { return false }
+            if let wanted = lookups.user, snap.stitchedUser(row) != wanted { return false }
+            return true
+        }
+        let limit = Int(q.limit)
+        let descending = q.order == .descending
+        // One more than the page, to know whether another page follows.
+        var best = BestRows(capacity: limit + 1, descending: descending)
+        // A row met out of order: time and cursor first (cheap), then the other filters.
         func consider(_ row: Int) {
             let t = snap.timestamp[row]
             guard t >= q.from && t < q.to else { return }
-            if let n = lookups.name, snap.name[row] != n { return }
-            if let a = lookups.anon, snap.anon[row] != a { return }
-            if let allowed = allowedAttributions, !allowed[Int(snap.attribution[row])] { return }
-            if snap.isDeleted(row) { return }
-            let u = snap.stitchedUser(row)
-            if let wanted = lookups.user, u != wanted { return }
             let s = snap.seq[row]
             if let (ct, cs) = after {
-                if q.order == .ascending ? (t, s) <= (ct, cs) : (t, s) >= (ct, cs) { return }
+                if descending ? (t, s) >= (ct, cs) : (t, s) <= (ct, cs) { return }
             }
-            matches.append((t, s, row))
+            if best.admits(t, s) && accepts(row) { best.offer(t, s, row: row) }
         }
-        for row in candidateRows(lookups) { consider(row) }
 
-        if q.order == .ascending {
-            matches.sort { ($0.t, $0.s) < ($1.t, $1.s) }
+        if lookups.anon != nil || lookups.user != nil {
+            for row in candidateRows(lookups) { consider(row) }
         } else {
-            matches.sort { ($0.t, $0.s) > ($1.t, $1.s) }
+            let order = store.timeOrder(for: snap)
+            walk(order, q, after: after, limit: limit, accepts: accepts) { best.offer($0, $1, row: $2) }
+            for row in order.rowCount..<snap.rowCount { consider(row) }
         }
-        let limit = Int(q.limit)
+
+        let matches = best.sorted()
         let page = matches.prefix(limit)
         let rows = page.map { snap.eventRow($0.row) }
         let next = matches.count > limit ? page.last.map { EventsQueryRunner.cursor(timestamp: $0.t, seq: $0.s) } : nil
         return EventsPage(rows: rows, nextCursor: next)
+    }
+
+    /// Offers the first `limit + 1` rows of `order` that pass the time range, the cursor
+    /// and `accepts`, in the query's order: a binary search for the first position, then a
+    /// walk that stops at the range's end.
+    private func walk(
+        _ order: TimeOrder, _ q: EventsQuery, after: (Int64, UInt64)?, limit: Int,
+        accepts: (Int) -> Bool, offer: (Int64, UInt64, Int) -> Void
+    ) {
+        let snap = snapshot
+        var found = 0
+        if q.order == .ascending {
+            // Rows with t >= from, and strictly after the cursor.
+            var p = order.firstPosition(snap, from: q.from, 0, strictly: false)
+            if let (ct, cs) = after { p = max(p, order.firstPosition(snap, from: ct, cs, strictly: true)) }
+            while p < order.rows.count && found <= limit {
+                let row = Int(order.rows[p])
+                let t = snap.timestamp[row]
+                if t >= q.to { return }
+                if accepts(row) {
+                    offer(t, snap.seq[row], row)
+                    found += 1
+                }
+                p += 1
+            }
+        } else {
+            // Positions below `end`: rows with t < to, and strictly before the cursor.
+            var end = order.firstPosition(snap, from: q.to, 0, strictly: false)
+            if let (ct, cs) = after { end = min(end, order.firstPosition(snap, from: ct, cs, strictly: false)) }
+            var p = end - 1
+            while p >= 0 && found <= limit {
+                let row = Int(order.rows[p])
+                let t = snap.timestamp[row]
+                if t < q.from { return }
+                if accepts(row) {
+                    offer(t, snap.seq[row], row)
+                    found += 1
+                }
+                p -= 1
+            }
+        }
     }
 
     /// The rows that can match: through the row index when an anonymous id or user is

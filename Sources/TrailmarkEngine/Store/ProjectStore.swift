@@ -57,6 +57,8 @@ final class ProjectStore: Sendable {
         var eventIDs = EventIDSet()
         var identityCache: IdentityIndex?
         var rowIndexCache: RowIndex?
+        /// Rows in §2 order for events pages (`TimeOrder`).
+        var timeOrderCache: TimeOrder?
     }
 
     let project: String
