@@ -26,6 +26,8 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Events per batch.") var batch = 1000
     @Option(help: "Target events per second over all streams, their batches evenly staggered (default: flat out).") var rate: Double?
     @Option(help: "Batches in flight per stream.") var window = 4
+    @Option(help: "Leave batches sent in this first part of the run (1s, 500ms) out of the latency percentiles; they are still counted and verified (default: none).")
+    var warmup: String?
     @Flag(help: "Read everything back and check exactly-once storage.") var verify = false
     @Flag(name: .customLong("fresh-batches"), help: "Generate and encode every batch (by default the first 16 batches of each stream are generated and then resent with new event ids, times and batch ids, so the harness uses less of the machine).")
     var freshBatches = false
@@ -80,10 +82,11 @@ struct LoadCommand: AsyncParsableCommand {
         let tls: TLSVerification = insecure ? .insecure : .verify(caFile: cacert)
         let transports = try (0..<connections).map { _ in try TransportClient.trailmark(address: address, key: apiKey, tls: tls, userAgent: "trailmark-load/1") }
         let run = "L" + String(UUIDv7.random().prefix(8))
-        let metrics = LoadMetrics()
+        let warmupDuration = try warmup.map { try DurationText.duration($0, field: "warmup") }
         let identifyLedger = IdentifyLedger()
         let clock = ContinuousClock()
         let started = clock.now
+        let metrics = LoadMetrics(latencyFrom: warmupDuration.map { started + $0 })
         let startedMicros = Clock.nowMicros()
         let totalStreams = connections * streams
         let plan = StreamPlan(

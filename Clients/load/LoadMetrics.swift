@@ -22,17 +22,27 @@ final class LoadMetrics: Sendable {
         var errors: [String: UInt64] = [:]
         /// Identify calls acknowledged.
         var identifies: UInt64 = 0
+        /// Acks of batches sent during the warm-up: counted, but not in `latency`.
+        var warmupBatches: UInt64 = 0
     }
 
     let state = Mutex(State())
+    /// Batches sent before this instant are left out of the latency histogram (`--warmup`:
+    /// a cold server's first allocations and table growths are not its steady state).
+    let latencyFrom: ContinuousClock.Instant?
+
+    init(latencyFrom: ContinuousClock.Instant? = nil) {
+        self.latencyFrom = latencyFrom
+    }
 
     func sent(events: Int) {
         state.withLock { $0.eventsSent += UInt64(events) }
     }
 
-    func acked(events: Int, accepted: UInt32, duplicates: UInt32, latencyMicros: UInt64, expectDuplicate: Bool) {
+    func acked(events: Int, accepted: UInt32, duplicates: UInt32, latencyMicros: UInt64, sentAt: ContinuousClock.Instant, expectDuplicate: Bool) {
+        let warmingUp = latencyFrom.map { sentAt < $0 } ?? false
         state.withLock { s in
-            _ = s.latency.record(max(1, latencyMicros))
+            if warmingUp { s.warmupBatches += 1 } else { _ = s.latency.record(max(1, latencyMicros)) }
             s.batchesAcked += 1
             s.eventsAccepted += UInt64(accepted)
             s.duplicatesReported += UInt64(duplicates)

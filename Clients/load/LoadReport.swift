@@ -33,7 +33,8 @@ struct LoadReport {
             "batches         \(templates ? "16 generated per stream, then resent with new ids and times" : "all generated (--fresh-batches)")",
             "events acked    \(Self.group(metrics.eventsAcked))  (\(Self.group(UInt64(eventsPerSecond)))/s)",
             "batches acked   \(Self.group(metrics.batchesAcked))  (\(String(format: "%.0f", batchesPerSecond))/s)",
-            "ack latency ms  p50 \(f(ms(50)))  p90 \(f(ms(90)))  p99 \(f(ms(99)))  p99.9 \(f(ms(99.9)))  max \(f(maxMs))",
+            "ack latency ms  p50 \(f(ms(50)))  p90 \(f(ms(90)))  p99 \(f(ms(99)))  p99.9 \(f(ms(99.9)))  max \(f(maxMs))"
+                + (metrics.warmupBatches > 0 ? "  (\(metrics.warmupBatches) warm-up batches left out)" : ""),
             "accepted        \(Self.group(metrics.eventsAccepted)) events, \(Self.group(metrics.identifies)) identifies; reported duplicates \(Self.group(metrics.duplicatesReported)), duplicate resends \(metrics.duplicateResends)",
             "errors          \(metrics.errors.isEmpty ? "none" : metrics.errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))",
             "restarts        \(restarts), unacknowledged batches at the end \(unackedBatches), ack mismatches \(metrics.ackMismatches)",
@@ -57,6 +58,7 @@ struct LoadReport {
             "batches_acked": metrics.batchesAcked,
             "batches_per_s": batchesPerSecond,
             "p50_ms": ms(50), "p90_ms": ms(90), "p99_ms": ms(99), "p999_ms": ms(99.9), "max_ms": maxMs,
+            "latency_batches": metrics.latency.totalCount, "warmup_batches": metrics.warmupBatches,
             "errors": metrics.errors,
             "duplicates_reported": metrics.duplicatesReported,
             "identifies_acked": metrics.identifies,

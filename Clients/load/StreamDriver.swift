@@ -248,7 +248,7 @@ struct StreamDriver: Sendable {
                 let micros = (now - batch.sentAt).components
                 let latency = UInt64(max(0, micros.seconds * 1_000_000 + micros.attoseconds / 1_000_000_000_000))
                 metrics.acked(events: batch.count, accepted: ack.accepted, duplicates: ack.duplicates,
-                              latencyMicros: latency, expectDuplicate: batch.expectDuplicate)
+                              latencyMicros: latency, sentAt: batch.sentAt, expectDuplicate: batch.expectDuplicate)
                 slots.yield()
             }
             let status = await call.status()

@@ -9,7 +9,7 @@ import Glibc
 /// the kernel zeroes page by page on first touch, so making a table of hundreds of MB
 /// writes nothing and its zeroing is spread over the inserts that first touch each page
 /// (`SlotTable.zeroed` writes every slot up front, which for the event-id set meant tens of
-/// ms under the project lock). Tables of 8 MiB and more ask for huge pages.
+/// ms under the project lock). Small pages: see `SlotTable` for why not huge ones.
 ///
 /// Invariants (the only unsafe code of the set): `base` points at `count` initialised
 /// slots owned by this object and freed in `deinit`; every access is checked against
@@ -24,16 +24,15 @@ final class ZeroedSlots: @unchecked Sendable {  // @unchecked: mutated only unde
         precondition(count > 0, "an empty slot table")
         let bytes = count * MemoryLayout<UInt64>.stride
         guard let raw = calloc(count, MemoryLayout<UInt64>.stride) else { fatalError("out of memory for \(bytes) bytes of event-id slots") }  // fatalError: nothing to recover with
-        if bytes >= 4 * SlotTable.hugePage { SlotTable.adviseHugePages(raw, bytes: bytes) }
         base = raw.bindMemory(to: UInt64.self, capacity: count)
         self.count = count
-        if bytes >= 4 * SlotTable.hugePage { prefault(bytes: bytes) }
+        if bytes >= SlotTable.prefaultBytes { prefault(bytes: bytes) }
     }
 
     /// Faults the table's pages in on a background thread (`MADV_POPULATE_WRITE`, Linux
     /// 5.14+), so the inserts that first write them, under the project lock, find them
-    /// mapped: a huge-page fault served with compaction took about 5 ms here, and such
-    /// stalls were the slowest acknowledgements at high rates. The call maps zeroed pages
+    /// mapped, and the thousands of page faults of a large table are not paid by ingest
+    /// calls holding the lock. The call maps zeroed pages
     /// without writing the memory, so it cannot race with the set's own writes (the kernel
     /// serialises faults on a page); a kernel without it answers EINVAL and nothing changes.
     /// The closure keeps the object, so the memory outlives the call.
