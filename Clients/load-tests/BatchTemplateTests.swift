@@ -77,6 +77,31 @@ import TrailmarkWire
                 "identifies come only from generated batches")
     }
 
+    /// Templates made before the run (`prepare`): the batches sent are the generated ones,
+    /// restamped, with the same unique ids, and their identifies are still there to send.
+    @Test func preparedTemplatesSendTheGeneratedBatches() throws {
+        let count = 50
+        var generator = EventGenerator(run: "Lrun12345", stream: 2, seed: 4)
+        var reference = EventGenerator(run: "Lrun12345", stream: 2, seed: 4)
+        var source = BatchSource(batchSize: count, templates: true)
+        source.prepare(generator: &generator, now: Self.time)
+        #expect(source.isPrepared)
+        var ids = Set<String>()
+        let batches = BatchSource.templateCount + 5
+        for seq in 0..<batches {
+            let now = Self.time + 1_000_000 + Int64(seq) * 1000
+            let decoded = try EventBatch(decoding: source.bytes(seq: seq, count: count, now: now, generator: &generator))
+            if seq < BatchSource.templateCount {
+                let expected = reference.batch(seq: UInt64(seq), count: count, now: Self.time).map { var e = $0; e.timestamp = now; return e }
+                #expect(decoded.events == expected, "batch \(seq) is the prepared one, restamped")
+            }
+            #expect(decoded.events.allSatisfy { $0.timestamp == now } && decoded.sentAt == now)
+            for e in decoded.events { ids.insert(e.eventID ?? "") }
+        }
+        #expect(ids.count == batches * count, "every event id of the run is unique")
+        #expect(generator.takeIdentifies().count == reference.takeIdentifies().count, "the prepared batches' identifies are kept")
+    }
+
     @Test func freshBatchesAreAlwaysGenerated() throws {
         var generator = EventGenerator(run: "Lrun12345", stream: 1, seed: 4)
         var reference = EventGenerator(run: "Lrun12345", stream: 1, seed: 4)

@@ -85,10 +85,16 @@ struct LoadCommand: AsyncParsableCommand {
         let warmupDuration = try warmup.map { try DurationText.duration($0, field: "warmup") }
         let identifyLedger = IdentifyLedger()
         let clock = ContinuousClock()
+        let totalStreams = connections * streams
+        func eventsMax(_ s: Int) -> Int? { events.map { $0 / totalStreams + (s < $0 % totalStreams ? 1 : 0) } }
+        // Each stream's templates are made before the clock starts (`BatchSource.prepare`).
+        let preparedAt = Clock.nowMicros()
+        let prepared = (0..<totalStreams).map { s in
+            StreamDriver.prepared(index: s, run: run, seed: seed, batchSize: batch, templates: !freshBatches, eventsMax: eventsMax(s), now: preparedAt)
+        }
         let started = clock.now
         let metrics = LoadMetrics(latencyFrom: warmupDuration.map { started + $0 })
         let startedMicros = Clock.nowMicros()
-        let totalStreams = connections * streams
         let plan = StreamPlan(
             run: run, seed: seed, batchSize: batch, eventsMax: nil,
             batchesPerSecond: rate.map { $0 / Double(batch) / Double(totalStreams) },
@@ -102,11 +108,11 @@ struct LoadCommand: AsyncParsableCommand {
         let ledgers = await withTaskGroup(of: (Int, StreamLedger).self) { group in
             for s in 0..<totalStreams {
                 var streamPlan = plan
-                if let events { streamPlan.eventsMax = events / totalStreams + (s < events % totalStreams ? 1 : 0) }
+                streamPlan.eventsMax = eventsMax(s)
                 streamPlan.phase = Double(s) / Double(totalStreams)
                 streamPlan.templates = !freshBatches
                 let driver = StreamDriver(index: s, transport: transports[s % connections], metrics: metrics, plan: streamPlan,
-                                          identifyLedger: identifyLedger)
+                                          identifyLedger: identifyLedger, generator: prepared[s].generator, source: prepared[s].source)
                 group.addTask { (s, await driver.run()) }
             }
             var all = [StreamLedger](repeating: StreamLedger(), count: totalStreams)

@@ -49,6 +49,23 @@ struct StreamDriver: Sendable {
     let metrics: LoadMetrics
     let plan: StreamPlan
     let identifyLedger: IdentifyLedger
+    /// The stream's generator and batch source, templates made before the run (`prepared`).
+    let generator: EventGenerator
+    let source: BatchSource
+
+    /// The generator and source of stream `index` of `run`, its templates made now, before
+    /// the clock starts (not for `--fresh-batches`, nor for a stream sending fewer events
+    /// than its templates hold).
+    static func prepared(index: Int, run: String, seed: UInt64, batchSize: Int, templates: Bool, eventsMax: Int?, now: Int64)
+        -> (generator: EventGenerator, source: BatchSource)
+    {
+        var generator = EventGenerator(run: run, stream: index, seed: seed)
+        var source = BatchSource(batchSize: batchSize, templates: templates)
+        if templates && (eventsMax ?? Int.max) >= BatchSource.templateCount * batchSize {
+            source.prepare(generator: &generator, now: now)
+        }
+        return (generator, source)
+    }
 
     /// A batch written (or to be written) on the current call.
     struct Pending: Sendable {
@@ -75,8 +92,8 @@ struct StreamDriver: Sendable {
 
     func run() async -> StreamLedger {
         let shared = StreamState()
-        var generator = EventGenerator(run: plan.run, stream: index, seed: plan.seed)
-        var source = BatchSource(batchSize: plan.batchSize, templates: plan.templates)
+        var generator = self.generator
+        var source = self.source
         var random = SplitMix64(state: plan.seed ^ UInt64(index &+ 7919))
         var nextSeq = 0
         var generated = 0
