@@ -41,3 +41,10 @@ public struct WireLimits: Hashable, Sendable {
 
     public static let `default` = WireLimits()
 }
+
+extension WireLimits {
+    /// Largest event or identify time accepted (SEMANTICS §1: years 1970...9999):
+    /// 9999-12-31T23:59:59.999999Z in µs since the epoch. `EventValidator` and the ingest
+    /// fast path (`EventBatchScanner`) share it.
+    public static let timestampMax: Int64 = 253_402_300_799_999_999
+}

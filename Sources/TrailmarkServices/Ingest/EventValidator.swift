@@ -9,7 +9,7 @@ import TrailmarkWire
 public struct EventValidator: Sendable {
     public var limits: WireLimits
     /// Largest timestamp accepted: 9999-12-31T23:59:59.999999Z.
-    public static let timestampMax: Int64 = 253_402_300_799_999_999
+    public static let timestampMax = WireLimits.timestampMax
 
     public init(limits: WireLimits = .default) { self.limits = limits }
 

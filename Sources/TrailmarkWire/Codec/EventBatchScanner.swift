@@ -12,8 +12,6 @@ struct EventBatchScanner {
     private var entryLengths: [UInt32] = []
     private var referenced: [UInt64] = []
     private var referencedCount = 0
-    /// Largest timestamp accepted (`EventValidator.timestampMax`: 9999-12-31T23:59:59.999999Z).
-    static let timestampMax: Int64 = 253_402_300_799_999_999
 
     /// Thrown for anything the fast path does not take.
     private static let declined = WireError(.invalidValue, field: "", "not for the fast path")
@@ -129,7 +127,7 @@ struct EventBatchScanner {
     }
 
     private static func checkTime(_ t: Int64) throws(WireError) {
-        guard t >= 0 && t <= timestampMax else { throw declined }
+        guard t >= 0 && t <= WireLimits.timestampMax else { throw declined }
     }
 
     private mutating func events(_ n: Int, _ slots: [Range<Int>?]) throws(WireError) -> (eventIDs: [UInt32], urls: [UInt32], referrers: [UInt32], timestamps: [Int64?]) {

@@ -54,8 +54,7 @@ public struct ScannedEventBatch: Sendable {
     }
 
     /// The batch decoded the ordinary way (the same bytes: it cannot fail, as `scan`
-    /// accepted them; nil would mean a bug, and the caller then reports the decode error
-    /// by decoding again).
+    /// accepted them; nil would mean a bug, which the caller reports as an internal error).
     public func decoded(limits: WireLimits) -> (batch: EventBatch, block: EventBlock?)? {
         try? EventBatch.decodingKeepingBlock(block.storage, limits: limits)
     }
