@@ -29,3 +29,19 @@ import TrailmarkWire
         #expect(Array(decomposed.source.utf8) == Array("cafe\u{301}".utf8))
     }
 }
+
+extension AttributionCacheTests {
+    /// Pages that differ only in their path share one classification per url host, query
+    /// and referrer host, and each event still gets its own pair's attribution.
+    @Test func classifiesOncePerHostQueryAndReferrerHost() {
+        var cache = AttributionCache(expected: 8)
+        let campaigns = ["?utm_source=news&utm_medium=email", "?gclid=7", "", "?utm_source=caf%C3%A9"]
+        let referrers: [String?] = [nil, "https://www.google.com/q", "https://shop.example/"]
+        for page in 0 ..< 300 {
+            let url = "https://shop.example/p/\(page)" + campaigns[page % campaigns.count]
+            let referrer = referrers[page % referrers.count]
+            #expect(cache.attribution(url: url, referrer: referrer) == AttributionClassifier.classify(url: url, referrer: referrer))
+        }
+        #expect(cache.attributions.count == campaigns.count * referrers.count)
+    }
+}

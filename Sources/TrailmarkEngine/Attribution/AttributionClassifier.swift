@@ -24,11 +24,16 @@ public enum AttributionClassifier {
 
     /// The attribution of an event with this `url` and `referrer` (either may be nil).
     public static func classify(url: String?, referrer: String?) -> Attribution {
-        let urlParts = url.map(URLParts.init) ?? URLParts(host: "", parameters: AttributionParameters())
-        let params = urlParts.parameters
+        AttributionKey(url: url, referrer: referrer).attribution
+    }
+
+    /// The attribution from the only bytes it depends on (`AttributionKey`): the url's raw
+    /// host and query and the referrer's raw host (`URLParts.Spans`; empty when absent).
+    static func classify(urlHost: UnsafeBufferPointer<UInt8>, urlQuery: UnsafeBufferPointer<UInt8>, referrerHost rawReferrerHost: UnsafeBufferPointer<UInt8>) -> Attribution {
+        let params = URLParts.parameters(ofQuery: urlQuery)
         let campaign = params[.utmCampaign]
-        let referrerHost = referrer.map(URLParts.host(of:)) ?? ""
-        let referral = referrerClass(referrerHost: referrerHost, urlHost: urlParts.host)
+        let referrerHost = URLParts.normalisedHost(rawReferrerHost)
+        let referral = referrerClass(referrerHost: referrerHost, urlHost: URLParts.normalisedHost(urlHost))
 
         func make(_ source: String, _ medium: String, _ rule: String, _ confidence: Attribution.Confidence) -> Attribution {
             Attribution(source: source, medium: medium, campaign: campaign, rule: rule, confidence: confidence)

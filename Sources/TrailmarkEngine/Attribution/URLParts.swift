@@ -1,54 +1,62 @@
-/// The pieces of a URL that attribution reads (SEMANTICS §6): the normalised host and
-/// the query parameters.
+/// The pieces of a URL that attribution reads (SEMANTICS §6): the normalised host
+/// (lower-cased, without port, user info, trailing dot or a leading `www.`; empty when the
+/// text has none) and the query parameters (names case-sensitive and URL-decoded; values
+/// URL-decoded with `+` as a space; empty values absent; the first occurrence of a
+/// repeated name wins, SEMANTICS §6 fine print).
 ///
 /// Parsing is deliberately lenient — attribution never fails: anything that does not
 /// look like a URL simply has no host or no parameters.
-struct URLParts {
-    /// Host, lower-cased, without port, user info, trailing dot or a leading `www.`;
-    /// empty when the text has none.
-    var host: String
-    /// Query parameters: names are case-sensitive and URL-decoded; values are
-    /// URL-decoded with `+` as a space. Empty values are absent and the first
-    /// occurrence of a repeated name wins (SEMANTICS §6 fine print).
-    var parameters: AttributionParameters
-
-    init(_ text: String) {
-        host = URLParts.host(of: text)
-        parameters = URLParts.queryParameters(of: text)
-    }
-
+enum URLParts {
     /// The normalised host of `text`: `scheme://[userinfo@]host[:port]/…`, or — without
     /// `://` — everything before the first `/`, `?` or `#`.
     ///
     /// Works on UTF-8 bytes (every delimiter is ASCII, so a byte match is a character
-    /// match); ingest calls it for every event, so it allocates only the result.
+    /// match); it allocates only the result.
     static func host(of text: String) -> String {
         var text = text
-        return text.withUTF8 { bytes -> String in
-            let n = bytes.count
-            var start = 0
-            if let scheme = firstScheme(bytes) {
-                start = scheme
-            } else if n >= 2, bytes[0] == slash, bytes[1] == slash {
-                start = 2
-            }
-            var end = start
-            while end < n, bytes[end] != slash, bytes[end] != question, bytes[end] != hash { end += 1 }
-            var i = end
-            while i > start {
-                i -= 1
-                if bytes[i] == at {
-                    start = i + 1
-                    break
-                }
-            }
-            if start < end, bytes[start] == UInt8(ascii: "[") {
-                if let close = (start..<end).first(where: { bytes[$0] == UInt8(ascii: "]") }) { end = close + 1 }
-            } else if let colon = (start..<end).first(where: { bytes[$0] == UInt8(ascii: ":") }) {
-                end = colon
-            }
-            return normalisedHost(UnsafeBufferPointer(rebasing: bytes[start..<end]))
+        return text.withUTF8 { bytes in normalisedHost(UnsafeBufferPointer(rebasing: bytes[spans(of: bytes).host])) }
+    }
+
+    /// Where a URL's raw host and raw query are in its UTF-8 bytes: everything attribution
+    /// reads of a URL (`host(of:)` and `queryParameters(of:)` are functions of these two
+    /// slices alone, which is what makes `AttributionKey` exact).
+    struct Spans {
+        /// The bytes `normalisedHost` turns into the host: after the scheme and user info,
+        /// without the port (an IPv6 literal keeps its brackets).
+        var host: Range<Int>
+        /// The bytes after the first `?` and before the first `#`; empty without a `?`.
+        var query: Range<Int>
+    }
+
+    /// The host and query spans of `bytes` (see `Spans`).
+    static func spans(of bytes: UnsafeBufferPointer<UInt8>) -> Spans {
+        let n = bytes.count
+        var start = 0
+        if let scheme = firstScheme(bytes) {
+            start = scheme
+        } else if n >= 2, bytes[0] == slash, bytes[1] == slash {
+            start = 2
         }
+        var end = start
+        while end < n, bytes[end] != slash, bytes[end] != question, bytes[end] != hash { end += 1 }
+        var i = end
+        while i > start {
+            i -= 1
+            if bytes[i] == at {
+                start = i + 1
+                break
+            }
+        }
+        if start < end, bytes[start] == UInt8(ascii: "[") {
+            if let close = (start..<end).first(where: { bytes[$0] == UInt8(ascii: "]") }) { end = close + 1 }
+        } else if let colon = (start..<end).first(where: { bytes[$0] == UInt8(ascii: ":") }) {
+            end = colon
+        }
+        var queryEnd = 0
+        while queryEnd < n, bytes[queryEnd] != hash { queryEnd += 1 }
+        var q = 0
+        while q < queryEnd, bytes[q] != question { q += 1 }
+        return Spans(host: start ..< end, query: (q < queryEnd ? q + 1 : queryEnd) ..< queryEnd)
     }
 
     private static let slash = UInt8(ascii: "/")
@@ -72,7 +80,7 @@ struct URLParts {
         return raw.withUTF8 { normalisedHost($0) }
     }
 
-    private static func normalisedHost(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+    static func normalisedHost(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         guard bytes.allSatisfy({ $0 < 0x80 }) else {
             // Non-ASCII: full Unicode lower-casing, as `String.lowercased()` defines it.
             var h = String(decoding: bytes, as: UTF8.self).lowercased()
@@ -93,28 +101,29 @@ struct URLParts {
     /// allocations for the others.
     static func queryParameters(of text: String) -> AttributionParameters {
         var text = text
-        return text.withUTF8 { bytes -> AttributionParameters in
-            var result = AttributionParameters()
-            var end = 0
-            while end < bytes.count, bytes[end] != hash { end += 1 }
-            guard let q = (0..<end).first(where: { bytes[$0] == question }) else { return result }
-            var pairStart = q + 1
-            while pairStart <= end {
-                var pairEnd = pairStart
-                while pairEnd < end, bytes[pairEnd] != UInt8(ascii: "&") { pairEnd += 1 }
-                if pairEnd > pairStart {
-                    var eq = pairStart
-                    while eq < pairEnd, bytes[eq] != UInt8(ascii: "=") { eq += 1 }
-                    if let name = attributionName(UnsafeBufferPointer(rebasing: bytes[pairStart..<eq])), result[name] == nil {
-                        let value = eq < pairEnd ? decode(UnsafeBufferPointer(rebasing: bytes[(eq + 1)..<pairEnd])) : ""
-                        // An empty value counts as absent, so a later non-empty occurrence may win.
-                        if !value.isEmpty { result[name] = value }
-                    }
+        return text.withUTF8 { bytes in parameters(ofQuery: UnsafeBufferPointer(rebasing: bytes[spans(of: bytes).query])) }
+    }
+
+    /// The parameters of a raw query (the bytes between `?` and `#`): `&`-separated pairs.
+    static func parameters(ofQuery bytes: UnsafeBufferPointer<UInt8>) -> AttributionParameters {
+        var result = AttributionParameters()
+        let end = bytes.count
+        var pairStart = 0
+        while pairStart <= end {
+            var pairEnd = pairStart
+            while pairEnd < end, bytes[pairEnd] != UInt8(ascii: "&") { pairEnd += 1 }
+            if pairEnd > pairStart {
+                var eq = pairStart
+                while eq < pairEnd, bytes[eq] != UInt8(ascii: "=") { eq += 1 }
+                if let name = attributionName(UnsafeBufferPointer(rebasing: bytes[pairStart..<eq])), result[name] == nil {
+                    let value = eq < pairEnd ? decode(UnsafeBufferPointer(rebasing: bytes[(eq + 1)..<pairEnd])) : ""
+                    // An empty value counts as absent, so a later non-empty occurrence may win.
+                    if !value.isEmpty { result[name] = value }
                 }
-                pairStart = pairEnd + 1
             }
-            return result
+            pairStart = pairEnd + 1
         }
+        return result
     }
 
     /// The attribution parameter a raw (still encoded) name denotes, or nil. Plain names
@@ -166,13 +175,5 @@ struct URLParts {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
         default: nil
         }
-    }
-}
-
-extension URLParts {
-    /// Parts given directly (no URL).
-    init(host: String, parameters: AttributionParameters) {
-        self.host = host
-        self.parameters = parameters
     }
 }

@@ -1,28 +1,37 @@
 import TrailmarkEngine
 import TrailmarkWire
 
-/// Attributions of one batch by `(url, referrer)` (SEMANTICS §6: a pure function of the
-/// two), so events that repeat a pair are classified once.
+/// Attributions of one batch by `AttributionKey` (SEMANTICS §6: a function of the url's
+/// host and query and the referrer's host), so events that repeat them are classified
+/// once, however their paths differ.
 ///
-/// An open-addressing table of the batch's distinct pairs, keyed by a `WordHash` of the
-/// pair's bytes and confirmed byte for byte: `Dictionary<(String?, String?), _>` cost more
-/// (SipHash of both strings, growth) than it saved on batches of distinct URLs, and matched
-/// strings by Unicode canonical equivalence rather than by bytes.
+/// An open-addressing table of the batch's distinct keys, hashed with a per-process random
+/// seed (a batch crafted to collide cannot be prepared offline) and confirmed byte for
+/// byte: a hit allocates nothing, and equality is of bytes, not of Unicode canonical
+/// equivalence. Entries' key bytes live in one arena.
 ///
 /// Invariants: `slots.count` is a power of two at least twice `entries.count`; a slot is
-/// -1 (empty) or an index into `entries`.
+/// -1 (empty) or an index into `entries`; entry `k`'s key is
+/// `arena[entries[k].start ..< entries[k].end]` split at `hostEnd` and `queryEnd`.
 struct AttributionCache {
     private struct Entry {
-        var key: UInt64
-        var url: String?
-        var referrer: String?
-        var attribution: Attribution
+        var hash: UInt64
+        var start: Int
+        var end: Int
+        var hostEnd: Int
+        var queryEnd: Int
     }
+
+    private static let seed = UInt64.random(in: 0 ... .max)
 
     private var slots: [Int32]
     private var entries: [Entry] = []
+    private var arena: [UInt8] = []
+    private var key = AttributionKey()
+    /// The distinct attributions, in the order of their first event.
+    private(set) var attributions: [Attribution] = []
 
-    /// A cache sized for about `expected` distinct pairs (it grows beyond).
+    /// A cache sized for about `expected` distinct keys (it grows beyond).
     init(expected: Int) {
         var capacity = 16
         while capacity < expected * 2 { capacity <<= 1 }
@@ -31,44 +40,43 @@ struct AttributionCache {
 
     /// The attribution of `(url, referrer)`, classified on a miss.
     mutating func attribution(url: String?, referrer: String?) -> Attribution {
-        let key = Self.hash(url) ^ (Self.hash(referrer) &* 0x9E37_79B9_7F4A_7C15)
+        attributions[AttributionKey.withUTF8(url: url, referrer: referrer) { index(url: $0, referrer: $1) }]
+    }
+
+    /// The index in `attributions` of the attribution of the pair with these UTF-8 bytes.
+    mutating func index(url: UnsafeBufferPointer<UInt8>?, referrer: UnsafeBufferPointer<UInt8>?) -> Int {
+        key.set(url: url, referrer: referrer)
+        let hash = key.hash(seed: Self.seed)
         let mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: key) & mask
+        var i = Int(truncatingIfNeeded: hash) & mask
         while slots[i] >= 0 {
             let k = Int(slots[i])
-            if entries[k].key == key, Self.sameBytes(entries[k].url, url), Self.sameBytes(entries[k].referrer, referrer) {
-                return entries[k].attribution
-            }
+            if entries[k].hash == hash, matches(entries[k]) { return k }
             i = (i + 1) & mask
         }
-        let computed = AttributionClassifier.classify(url: url, referrer: referrer)
+        let start = arena.count
+        arena.append(contentsOf: key.bytes)
         slots[i] = Int32(entries.count)
-        entries.append(Entry(key: key, url: url, referrer: referrer, attribution: computed))
+        entries.append(Entry(hash: hash, start: start, end: arena.count, hostEnd: key.hostEnd, queryEnd: key.queryEnd))
+        attributions.append(key.attribution)
         if entries.count * 2 > slots.count { grow() }
-        return computed
+        return entries.count - 1
+    }
+
+    private func matches(_ entry: Entry) -> Bool {
+        guard entry.hostEnd == key.hostEnd, entry.queryEnd == key.queryEnd, entry.end - entry.start == key.bytes.count else { return false }
+        return arena.withUnsafeBytes { all in
+            key.bytes.withUnsafeBytes { ByteEquality.equal(UnsafeRawBufferPointer(rebasing: all[entry.start ..< entry.end]), $0) }
+        }
     }
 
     private mutating func grow() {
         slots = [Int32](repeating: -1, count: slots.count * 2)
         let mask = slots.count - 1
         for (k, entry) in entries.enumerated() {
-            var i = Int(truncatingIfNeeded: entry.key) & mask
+            var i = Int(truncatingIfNeeded: entry.hash) & mask
             while slots[i] >= 0 { i = (i + 1) & mask }
             slots[i] = Int32(k)
-        }
-    }
-
-    private static func hash(_ s: String?) -> UInt64 {
-        guard var s else { return 0x5BD1_E995 }
-        return s.withUTF8 { WordHash.hash($0, seed: 0xA076_1D64_78BD_642F) }
-    }
-
-    /// Equal as UTF-8 bytes (both absent counts as equal).
-    private static func sameBytes(_ a: String?, _ b: String?) -> Bool {
-        switch (a, b) {
-        case (nil, nil): return true
-        case (let a?, let b?): return ByteEquality.equal(a, b)
-        default: return false
         }
     }
 }

@@ -47,24 +47,17 @@ extension IngestService {
     }
 
     /// `fields` with each event's attribution (SEMANTICS §6), classified once per distinct
-    /// pair of url and referrer references.
+    /// `AttributionKey` (url host and query, referrer host).
     private static func attribute(_ scanned: ScannedEventBatch, _ fields: ScannedServerFields) -> ScannedServerFields {
         var out = fields
-        var byPair: [UInt64: UInt32] = [:]
+        var cache = AttributionCache(expected: min(scanned.count, 256))
         out.attributionIndex = [UInt32](repeating: 0, count: scanned.count)
         for i in 0 ..< scanned.count {
             let url = scanned.urlRefs[i], referrer = scanned.referrerRefs[i]
-            let pair = UInt64(url) << 32 | UInt64(referrer)
-            if let k = byPair[pair] {
-                out.attributionIndex[i] = k
-                continue
-            }
-            let k = UInt32(out.attributions.count)
-            out.attributions.append(AttributionClassifier.classify(
-                url: url == 0 ? nil : scanned.string(url - 1), referrer: referrer == 0 ? nil : scanned.string(referrer - 1)))
-            byPair[pair] = k
-            out.attributionIndex[i] = k
+            let k = scanned.withEntry(optional: url) { u in scanned.withEntry(optional: referrer) { r in cache.index(url: u, referrer: r) } }
+            out.attributionIndex[i] = UInt32(k)
         }
+        out.attributions = cache.attributions
         return out
     }
 

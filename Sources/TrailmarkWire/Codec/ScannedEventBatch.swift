@@ -48,6 +48,12 @@ public struct ScannedEventBatch: Sendable {
         }
     }
 
+    /// The UTF-8 bytes of the entry a per-event reference (`urlRefs`, …) names, nil for 0
+    /// (absent), for the duration of `body`.
+    public func withEntry<R>(optional ref: UInt32, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
+        ref == 0 ? try body(nil) : try withEntry(ref - 1) { try body($0) }
+    }
+
     /// Dictionary entry `k` as a `String` (valid UTF-8: checked by `scan`).
     public func string(_ k: UInt32) -> String {
         withEntry(k) { String(decoding: $0, as: UTF8.self) }
