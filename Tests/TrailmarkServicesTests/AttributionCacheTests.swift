@@ -44,4 +44,32 @@ extension AttributionCacheTests {
         }
         #expect(cache.attributions.count == campaigns.count * referrers.count)
     }
+
+    /// By dictionary references: each distinct pair's bytes are read once, and every event
+    /// gets the classifier's answer for its own strings.
+    @Test func referencePairsReadTheirBytesOnce() {
+        let strings = ["https://shop.example/p/1?utm_source=a", "https://shop.example/p/2?utm_source=a", "https://x.io/?gclid=3",
+                       "https://www.google.com/", "https://t.co/x", "https://shop.example/"]
+        let storage = Array(strings.joined().utf8)
+        let offsets = strings.reduce(into: [0]) { $0.append($0.last! + $1.utf8.count) }
+        var cache = AttributionCache(expected: 2)  // grows
+        var reads: [UInt64: Int] = [:]
+        var rng = SplitMix(seed: 9)
+        storage.withUnsafeBufferPointer { all in
+            func bytes(_ ref: UInt32) -> UnsafeBufferPointer<UInt8>? {
+                ref == 0 ? nil : UnsafeBufferPointer(rebasing: all[offsets[Int(ref - 1)] ..< offsets[Int(ref)]])
+            }
+            for _ in 0 ..< 3000 {
+                let u = UInt32(rng.next() % UInt64(strings.count + 1)), r = UInt32(rng.next() % UInt64(strings.count + 1))
+                let k = cache.index(urlRef: u, referrerRef: r) {
+                    reads[UInt64(u) << 32 | UInt64(r), default: 0] += 1
+                    return (bytes(u), bytes(r))
+                }
+                let url = u == 0 ? nil : strings[Int(u - 1)], referrer = r == 0 ? nil : strings[Int(r - 1)]
+                #expect(cache.attributions[k] == AttributionClassifier.classify(url: url, referrer: referrer))
+            }
+        }
+        #expect(reads.count == (strings.count + 1) * (strings.count + 1))
+        #expect(reads.values.allSatisfy { $0 == 1 })
+    }
 }

@@ -23,6 +23,19 @@ struct AttributionCache {
     }
 
     private static let seed = UInt64.random(in: 0 ... .max)
+    /// Odd, random per process: the multiplicative hash of reference pairs.
+    private static let multiplier = UInt64.random(in: 0 ... .max) | 1
+    /// No pair: references are below a batch's dictionary size, far from 2³² - 1.
+    private static let emptyPair = UInt64.max
+
+    /// A reference pair already seen, and its entry: an open-addressing table in front of
+    /// the byte-keyed one (a power of two at least twice `refCount`, allocated on first use).
+    private struct RefSlot {
+        var pair: UInt64
+        var index: UInt32
+    }
+    private var refSlots: [RefSlot] = []
+    private var refCount = 0
 
     private var slots: [Int32]
     private var entries: [Entry] = []
@@ -41,6 +54,35 @@ struct AttributionCache {
     /// The attribution of `(url, referrer)`, classified on a miss.
     mutating func attribution(url: String?, referrer: String?) -> Attribution {
         attributions[AttributionKey.withUTF8(url: url, referrer: referrer) { index(url: $0, referrer: $1) }]
+    }
+
+    /// The index in `attributions` of the attribution of the pair a batch's dictionary
+    /// references name (`ScannedEventBatch.urlRefs`, `referrerRefs`); `bytes` gives their
+    /// UTF-8 bytes, called only the first time the batch repeats the pair.
+    mutating func index(urlRef: UInt32, referrerRef: UInt32, bytes: () -> (url: UnsafeBufferPointer<UInt8>?, referrer: UnsafeBufferPointer<UInt8>?)) -> Int {
+        let pair = UInt64(urlRef) << 32 | UInt64(referrerRef)
+        if refSlots.isEmpty { refSlots = [RefSlot](repeating: RefSlot(pair: Self.emptyPair, index: 0), count: slots.count) }
+        var mask = refSlots.count - 1
+        var i = Int(truncatingIfNeeded: (pair &* Self.multiplier) >> 32) & mask
+        while refSlots[i].pair != Self.emptyPair {
+            if refSlots[i].pair == pair { return Int(refSlots[i].index) }
+            i = (i + 1) & mask
+        }
+        let (url, referrer) = bytes()
+        let k = index(url: url, referrer: referrer)
+        refSlots[i] = RefSlot(pair: pair, index: UInt32(k))
+        refCount += 1
+        if refCount * 2 > refSlots.count {
+            let old = refSlots
+            refSlots = [RefSlot](repeating: RefSlot(pair: Self.emptyPair, index: 0), count: old.count * 2)
+            mask = refSlots.count - 1
+            for slot in old where slot.pair != Self.emptyPair {
+                var j = Int(truncatingIfNeeded: (slot.pair &* Self.multiplier) >> 32) & mask
+                while refSlots[j].pair != Self.emptyPair { j = (j + 1) & mask }
+                refSlots[j] = slot
+            }
+        }
+        return k
     }
 
     /// The index in `attributions` of the attribution of the pair with these UTF-8 bytes.

@@ -52,10 +52,13 @@ extension IngestService {
         var out = fields
         var cache = AttributionCache(expected: min(scanned.count, 256))
         out.attributionIndex = [UInt32](repeating: 0, count: scanned.count)
-        for i in 0 ..< scanned.count {
-            let url = scanned.urlRefs[i], referrer = scanned.referrerRefs[i]
-            let k = scanned.withEntry(optional: url) { u in scanned.withEntry(optional: referrer) { r in cache.index(url: u, referrer: r) } }
-            out.attributionIndex[i] = UInt32(k)
+        scanned.withEntries { entries in
+            for i in 0 ..< scanned.count {
+                let k = cache.index(urlRef: scanned.urlRefs[i], referrerRef: scanned.referrerRefs[i]) {
+                    (entries[ref: scanned.urlRefs[i]], entries[ref: scanned.referrerRefs[i]])
+                }
+                out.attributionIndex[i] = UInt32(k)
+            }
         }
         out.attributions = cache.attributions
         return out

@@ -48,10 +48,32 @@ public struct ScannedEventBatch: Sendable {
         }
     }
 
-    /// The UTF-8 bytes of the entry a per-event reference (`urlRefs`, …) names, nil for 0
-    /// (absent), for the duration of `body`.
-    public func withEntry<R>(optional ref: UInt32, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
-        ref == 0 ? try body(nil) : try withEntry(ref - 1) { try body($0) }
+    /// Calls `body` with a reader of the batch's dictionary entries by per-event reference:
+    /// one access to the storage for a loop over every event.
+    public func withEntries<R>(_ body: (Entries) throws -> R) rethrows -> R {
+        try block.storage.withUnsafeBufferPointer { try body(Entries(storage: $0, offsets: entryOffsets, lengths: entryLengths)) }
+    }
+
+    /// The dictionary entries of a batch. Invariant: `storage` points into the batch's
+    /// storage, so an `Entries` is used only inside the `withEntries` call that made it.
+    public struct Entries {
+        let storage: UnsafeBufferPointer<UInt8>
+        let offsets: [UInt32]
+        let lengths: [UInt32]
+
+        init(storage: UnsafeBufferPointer<UInt8>, offsets: [UInt32], lengths: [UInt32]) {
+            self.storage = storage
+            self.offsets = offsets
+            self.lengths = lengths
+        }
+
+        /// The UTF-8 bytes of the entry a per-event reference names (`urlRefs`, …; the
+        /// entry's index plus one), nil for 0 (absent).
+        public subscript(ref ref: UInt32) -> UnsafeBufferPointer<UInt8>? {
+            guard ref != 0 else { return nil }
+            let start = Int(offsets[Int(ref - 1)])
+            return UnsafeBufferPointer(rebasing: storage[start ..< start + Int(lengths[Int(ref - 1)])])
+        }
     }
 
     /// Dictionary entry `k` as a `String` (valid UTF-8: checked by `scan`).
