@@ -29,7 +29,7 @@ public enum AttributionClassifier {
 
     /// The attribution from the only bytes it depends on (`AttributionKey`): the url's raw
     /// host and query and the referrer's raw host (`URLParts.Spans`; empty when absent).
-    static func classify(urlHost: UnsafeBufferPointer<UInt8>, urlQuery: UnsafeBufferPointer<UInt8>, referrerHost rawReferrerHost: UnsafeBufferPointer<UInt8>) -> Attribution {
+    public static func classify(urlHost: UnsafeBufferPointer<UInt8>, urlQuery: UnsafeBufferPointer<UInt8>, referrerHost rawReferrerHost: UnsafeBufferPointer<UInt8>) -> Attribution {
         let params = URLParts.parameters(ofQuery: urlQuery)
         let campaign = params[.utmCampaign]
         let referrerHost = URLParts.normalisedHost(rawReferrerHost)

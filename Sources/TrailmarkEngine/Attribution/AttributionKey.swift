@@ -33,22 +33,32 @@ public struct AttributionKey: Sendable {
         return bytes(url) { u in bytes(referrer) { r in body(u, r) } }
     }
 
+    /// The slices of a url's UTF-8 bytes that attribution reads: its raw host and raw
+    /// query (`URLParts.Spans`).
+    public static func urlParts(of url: UnsafeBufferPointer<UInt8>) -> (host: UnsafeBufferPointer<UInt8>, query: UnsafeBufferPointer<UInt8>) {
+        let spans = URLParts.spans(of: url)
+        return (UnsafeBufferPointer(rebasing: url[spans.host]), UnsafeBufferPointer(rebasing: url[spans.query]))
+    }
+
+    /// The slice of a referrer's UTF-8 bytes that attribution reads: its raw host.
+    public static func referrerHost(of referrer: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: referrer[URLParts.spans(of: referrer).host])
+    }
+
     /// Makes this the key of the pair with these UTF-8 bytes, keeping the buffer's capacity
     /// (a caller that keys many pairs allocates once).
     public mutating func set(url: UnsafeBufferPointer<UInt8>?, referrer: UnsafeBufferPointer<UInt8>?) {
         bytes.removeAll(keepingCapacity: true)
         if let url {
-            let spans = URLParts.spans(of: url)
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: url[spans.host]))
+            let parts = Self.urlParts(of: url)
+            bytes.append(contentsOf: parts.host)
             hostEnd = bytes.count
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: url[spans.query]))
+            bytes.append(contentsOf: parts.query)
         } else {
             hostEnd = 0
         }
         queryEnd = bytes.count
-        if let referrer {
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: referrer[URLParts.spans(of: referrer).host]))
-        }
+        if let referrer { bytes.append(contentsOf: Self.referrerHost(of: referrer)) }
     }
 
     /// A hash of the key with `seed` (`WordHash`: not for untrusted equality, only buckets).

@@ -47,19 +47,18 @@ extension IngestService {
     }
 
     /// `fields` with each event's attribution (SEMANTICS §6), classified once per distinct
-    /// `AttributionKey` (url host and query, referrer host).
+    /// url host and query and referrer host (`AttributionCache`).
     private static func attribute(_ scanned: ScannedEventBatch, _ fields: ScannedServerFields) -> ScannedServerFields {
         var out = fields
-        var cache = AttributionCache(expected: min(scanned.count, 256))
-        out.attributionIndex = [UInt32](repeating: 0, count: scanned.count)
+        var cache = AttributionCache()
+        var index = [UInt32](repeating: 0, count: scanned.count)
+        let urls = scanned.urlRefs, referrers = scanned.referrerRefs
         scanned.withEntries { entries in
-            for i in 0 ..< scanned.count {
-                let k = cache.index(urlRef: scanned.urlRefs[i], referrerRef: scanned.referrerRefs[i]) {
-                    (entries[ref: scanned.urlRefs[i]], entries[ref: scanned.referrerRefs[i]])
-                }
-                out.attributionIndex[i] = UInt32(k)
+            for i in index.indices {
+                index[i] = UInt32(cache.index(urlRef: urls[i], referrerRef: referrers[i], entries: entries))
             }
         }
+        out.attributionIndex = index
         out.attributions = cache.attributions
         return out
     }

@@ -96,7 +96,7 @@ public actor IngestService {
         // from the system's (74 random bits per id; unique, not secret).
         var idRandom = FastRandom(seed: UInt64.random(in: 0...UInt64.max))
         // Attribution depends only on (url, referrer); a batch from one device repeats them.
-        var attributions = AttributionCache(expected: min(events.count, 256))
+        var attributions = AttributionCache()
         for i in events.indices {
             events[i].receivedAt = receivedAt
             events[i].timestamp = skew.correct(events[i].timestamp, receivedAt: receivedAt, offset: offset)

@@ -67,6 +67,9 @@ public struct ScannedEventBatch: Sendable {
             self.lengths = lengths
         }
 
+        /// Entries in the dictionary.
+        public var count: Int { offsets.count }
+
         /// The UTF-8 bytes of the entry a per-event reference names (`urlRefs`, …; the
         /// entry's index plus one), nil for 0 (absent).
         public subscript(ref ref: UInt32) -> UnsafeBufferPointer<UInt8>? {
