@@ -16,6 +16,9 @@ public final class KeyStore: Sendable {
     }
 
     private let directory: URL
+    /// `keys.json`, resolved once: `URL.appendingPathComponent` without a directory hint
+    /// `stat`s the path, which per request was a system call on every authentication.
+    private let fileURL: URL
     private let pepper: [UInt8]
     private let keys: Mutex<[String: StoredKey]>
     /// When `keys.json` was last checked and its modification time then, so keys created
@@ -28,9 +31,9 @@ public final class KeyStore: Sendable {
     /// Opens (creating the pepper on first use) the key store in `directory`.
     public init(directory: URL) throws {
         self.directory = directory
+        fileURL = directory.appendingPathComponent(Self.fileName, isDirectory: false)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         pepper = try InstallSecret.loadOrCreate(directory.appendingPathComponent(Self.pepperFileName), byteCount: 32).bytes
-        let fileURL = directory.appendingPathComponent(Self.fileName)
         keys = Mutex(try Self.load(fileURL))
         let modified = Self.modificationDate(fileURL)
         fileCheck.withLock { $0.modified = modified }
@@ -52,7 +55,6 @@ public final class KeyStore: Sendable {
     /// Reloads `keys.json` when another process (the `keys` CLI) changed it; at most one
     /// `stat` per second. A file that fails to parse keeps the current table.
     private func refreshIfChanged(interval: Duration = .seconds(1)) {
-        let fileURL = directory.appendingPathComponent(Self.fileName)
         let due = fileCheck.withLock { check -> Bool in
             let now = ContinuousClock.now
             guard now - check.checkedAt >= interval else { return false }
@@ -141,7 +143,7 @@ public final class KeyStore: Sendable {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             let data = try encoder.encode(copy.values.sorted { $0.id < $1.id })
-            try InstallSecret.writeAtomically(data, to: directory.appendingPathComponent(Self.fileName))
+            try InstallSecret.writeAtomically(data, to: fileURL)
             table = copy
         }
     }
