@@ -59,3 +59,24 @@ def test_the_log_reports_groups_syncs_and_ring_depth(server):
     assert value(after, "trailmark_log_written_bytes_total") > 0
     assert value(after, "trailmark_log_ring_depth") >= 1
     assert value(after, "trailmark_log_group_records_count") >= 1
+
+
+def test_rpc_calls_are_counted_by_method_and_grpc_status(server):
+    from trailmark_rpc import Channel
+
+    before = series(server)
+    with Channel.to(server, key=server.keys["sk"]) as ch:
+        ch.unary("Health/Check", {})
+        call = ch.open("Ingest/Track")
+        call.send({"events": [{"event": ""}]}, end=True)  # an empty name: INVALID_ARGUMENT
+        call.recv()
+        call.wait()
+        assert call.code == 3
+    after = series(server)
+
+    def grew(status, method):
+        labels = dict(method=method, status=status)
+        return (value(after, "trailmark_requests_total", **labels) or 0) - (value(before, "trailmark_requests_total", **labels) or 0)
+
+    assert grew("OK", "rpc:Health/Check") == 1
+    assert grew("INVALID_ARGUMENT", "rpc:Ingest/Track") == 1

@@ -52,7 +52,7 @@ struct RPCEndpoints: Sendable {
             return try await hub.identity.forget(request, project: key.project)
         }
         let messageBytesMax = limits.messageBytesMax
-        router.register(TrailmarkRPC.events.path, .unary { bytes, context in
+        register(TrailmarkRPC.events, .unary { bytes, context in
             do {
                 let key = try auth.authenticate(context, action: .read, method: TrailmarkRPC.events)
                 try auth.limit(key, events: 0)
@@ -61,7 +61,7 @@ struct RPCEndpoints: Sendable {
             } catch {
                 throw Self.rpcError(error)
             }
-        })
+        }, in: &router)
         unary(TrailmarkRPC.stats, &router, action: .read, code: .invalidQuery) { (q: StatsQuery, key) throws(APIError) in
             try self.auth.limit(key, events: 0)
             return try await hub.query.stats(q, project: key.project)
@@ -78,7 +78,7 @@ struct RPCEndpoints: Sendable {
             try self.auth.limit(key, events: 0)
             return try await hub.query.funnel(q, project: key.project)
         }
-        router.register(TrailmarkRPC.health.path, .unary { _, _ in hub.query.health().encoded() })
+        register(TrailmarkRPC.health, .unary { _, _ in hub.query.health().encoded() }, in: &router)
         registerTrackStream(in: &router)
         registerEventsStream(in: &router)
     }
@@ -109,14 +109,14 @@ struct RPCEndpoints: Sendable {
         _ body: @escaping @Sendable ([UInt8], StoredKey) async throws(APIError) -> [UInt8]
     ) {
         let auth = self.auth
-        router.register(method.path, .unary { bytes, context in
+        register(method, .unary { bytes, context in
             do {
                 let key = try auth.authenticate(context, action: action, method: method)
                 return try await body(bytes, key)
             } catch {
                 throw Self.rpcError(error)
             }
-        })
+        }, in: &router)
     }
 
     /// One `EventBatch` of `Track` or `TrackStream`, answered with its encoded `BatchAck`.
@@ -145,7 +145,7 @@ struct RPCEndpoints: Sendable {
         let auth = self.auth
         let limits = self.limits
         let hub = self.hub
-        router.register(TrailmarkRPC.trackStream.path, .bidirectional { requests, context, responses in
+        register(TrailmarkRPC.trackStream, .bidirectional { requests, context, responses in
             let key: StoredKey
             do {
                 key = try auth.authenticate(context, action: .write, method: TrailmarkRPC.trackStream)
@@ -176,7 +176,7 @@ struct RPCEndpoints: Sendable {
                 pending.finish()
                 try await group.waitForAll()
             }
-        })
+        }, in: &router)
     }
 
     /// `Query/EventsStream`: every matching row in `[from, to)`, in pages of at most `limit`
@@ -186,7 +186,7 @@ struct RPCEndpoints: Sendable {
         let auth = self.auth
         let limits = self.limits
         let hub = self.hub
-        router.register(TrailmarkRPC.eventsStream.path, .serverStreaming { bytes, context, responses in
+        register(TrailmarkRPC.eventsStream, .serverStreaming { bytes, context, responses in
             do {
                 let key = try auth.authenticate(context, action: .read, method: TrailmarkRPC.eventsStream)
                 try auth.limit(key, events: 0)
@@ -200,7 +200,7 @@ struct RPCEndpoints: Sendable {
             } catch {
                 throw Self.rpcError(error)
             }
-        })
+        }, in: &router)
     }
 
     /// One page of events whose encoding fits in one message: when `limit` rows would be
