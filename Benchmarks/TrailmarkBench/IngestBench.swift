@@ -59,6 +59,13 @@ enum IngestBench {
                   ratio: fmt(rpcEvents / max(jsonEvents, 1)) + "x", goal: "≥ 5x")
         table.add("stored == acknowledged (warm-ups included)", value: "\(stored)", anchor: "\(acknowledged)",
                   ratio: stored == acknowledged ? "exact" : "MISMATCH", goal: "exact")
+        if stored != acknowledged {
+            // h2load counts an HTTP 200 as a success, but a failed RPC is also HTTP 200 (its
+            // status is in the trailers): show how the server says each call ended.
+            let statuses = try await curl(["-s", "--cacert", work + "/data/tls/ca.pem", base + "/metrics"])
+                .split(separator: "\n").filter { $0.hasPrefix("trailmark_requests_total") }
+            for line in statuses { table.add("server: " + String(line.prefix(90)), value: "") }
+        }
         return table
     }
 
@@ -75,16 +82,26 @@ enum IngestBench {
         return String(key)
     }
 
-    /// Events stored, through the JSON gateway (`/v1/stats?metric=count`), with curl.
-    private static func storedCount(base: String, key: String, caFile: String) async throws -> Int {
+    /// curl's output for `arguments`.
+    private static func curl(_ arguments: [String]) async throws -> String {
+        String(decoding: try await curlData(arguments), as: UTF8.self)
+    }
+
+    private static func curlData(_ arguments: [String]) async throws -> Data {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-s", "--cacert", caFile, "-H", "authorization: Bearer \(key)", base + "/v1/stats?metric=count"]
+        process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
         let data = await Task.detached { pipe.fileHandleForReading.readDataToEndOfFile() }.value
         process.waitUntilExit()
+        return data
+    }
+
+    /// Events stored, through the JSON gateway (`/v1/stats?metric=count`), with curl.
+    private static func storedCount(base: String, key: String, caFile: String) async throws -> Int {
+        let data = try await curlData(["-s", "--cacert", caFile, "-H", "authorization: Bearer \(key)", base + "/v1/stats?metric=count"])
         guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
               let rows = root["rows"] as? [[String: Any]], let value = rows.first?["value"] as? Int else {
             throw BenchError(message: "stats answer: \(String(decoding: data, as: UTF8.self))")
@@ -119,10 +136,12 @@ struct IngestLoad {
                           p50Millis: percentile(0.5), p99Millis: percentile(0.99))
     }
 
+    /// The warm-up's 2xx responses (h2load's "succeeded" also counts a completed request
+    /// with a 4xx or 5xx status): `status codes: N 2xx, …`.
     private static func succeededCount(_ text: String) -> Int {
-        guard let line = text.split(separator: "\n").first(where: { $0.contains(" succeeded,") }) else { return 0 }
-        let parts = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        return parts.first(where: { $0.hasSuffix("succeeded") }).flatMap { Int($0.split(separator: " ").first ?? "") } ?? 0
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("status codes:") }) else { return 0 }
+        let counts = line.dropFirst("status codes:".count).split(separator: ",").map { $0.split(separator: " ") }
+        return counts.first(where: { $0.last == "2xx" }).flatMap { Int($0.first ?? "") } ?? 0
     }
 
     private static func h2load(url: String, requests: Int, extra: [String]) async throws -> String {
