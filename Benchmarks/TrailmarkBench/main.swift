@@ -1,7 +1,7 @@
 // `make bench` runs this in release mode. Each suite prints one table of ratios
 // against the anchors its issue names, all measured in the same run.
 //
-// Usage: TrailmarkBench [suite …]   (suites: codec transport storage ring services ingest engine; default all)
+// Usage: TrailmarkBench [suite …]   (suites: codec transport storage ring services fastpath ingest engine; default all)
 
 let suites: [(name: String, run: () async throws -> BenchTable)] = [
     ("codec", CodecBench.run),
@@ -9,6 +9,7 @@ let suites: [(name: String, run: () async throws -> BenchTable)] = [
     ("storage", StorageBench.run),
     ("ring", RingBench.run),
     ("services", ServicesBench.run),
+    ("fastpath", FastPathBench.run),
     ("ingest", IngestBench.run),
     ("engine", EngineBench.run),
 ]

@@ -17,22 +17,22 @@ extension IngestService {
         let receivedAt = now()
         let offset = skew.offset(receivedAt: receivedAt, sentAt: scanned.sentAt)
         let millis = UInt64(max(0, receivedAt / 1000))
+        let refs = scanned.eventIDRefs, clientTimes = scanned.timestamps
         var generated = [Bool](repeating: false, count: n)
-        var generatedIDs = GeneratedEventIDs(count: n)
         var fingerprints = [UInt64](repeating: 0, count: n)
         var timestamps = [Int64](repeating: 0, count: n)
-        let fingerprint = engine.fingerprint
-        var idRandom = FastRandom(seed: UInt64.random(in: 0...UInt64.max))
-        for i in 0 ..< n {
-            timestamps[i] = skew.correct(scanned.timestamps[i], receivedAt: receivedAt, offset: offset)
-            let ref = scanned.eventIDRefs[i]
-            if ref == 0 {
-                generatedIDs.add(event: i) { UUIDv7.append(milliseconds: millis, using: &idRandom, to: &$0) }
-                generated[i] = true
-                fingerprints[i] = generatedIDs.withID(i) { fingerprint(utf8: $0!) }  // `!`: added on the line above
-            } else {
-                fingerprints[i] = scanned.withEntry(ref - 1) { fingerprint(utf8: $0) }
+        let fingerprint = engine.fingerprint, skew = self.skew
+        scanned.withEntries { entries in
+            for i in 0 ..< n {
+                timestamps[i] = skew.correct(clientTimes[i], receivedAt: receivedAt, offset: offset)
+                if let id = entries[ref: refs[i]] { fingerprints[i] = fingerprint(utf8: id) } else { generated[i] = true }
             }
+        }
+        // Server ids in event order, each fingerprinted as it is written into its slot.
+        var idRandom = FastRandom(seed: UInt64.random(in: 0...UInt64.max))
+        let generatedIDs = GeneratedEventIDs(width: UUIDv7.textBytes, generating: generated) { i, id in
+            UUIDv7.write(milliseconds: millis, using: &idRandom, into: id)
+            fingerprints[i] = fingerprint(utf8: UnsafeBufferPointer(id))
         }
         let fields = ScannedServerFields(
             receivedAt: receivedAt, timestamps: timestamps, generatedIDs: generatedIDs,

@@ -36,13 +36,16 @@ extension StoredEventBatch {
 
 /// The columns the server writes into a stored block (the rest are the client's, copied).
 struct ServerColumns {
-    var added = StringInterner(expectedStrings: 16)
+    var added: StringInterner
     var timestamp, receivedAt, seq: DeltaColumn
     var eventID: WireWriter
     var anyEventID = false
     var attribution = AttributionColumns()
 
-    init(count n: Int) {
+    /// Columns for `n` events; `expectedAdded` new dictionary entries of about
+    /// `expectedAddedBytes` bytes in all are allocated for up front.
+    init(count n: Int, expectedAdded: Int = 16, expectedAddedBytes: Int? = nil) {
+        added = StringInterner(expectedStrings: expectedAdded, expectedBytes: expectedAddedBytes)
         timestamp = DeltaColumn(count: n)
         receivedAt = DeltaColumn(count: n)
         seq = DeltaColumn(count: n)

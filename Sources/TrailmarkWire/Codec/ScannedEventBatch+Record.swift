@@ -1,45 +1,3 @@
-/// The ids the server made for the events of a batch sent without one, as bytes in one
-/// buffer (a `String` and a dictionary entry per id were a tenth of the fast path when
-/// clients send no ids).
-public struct GeneratedEventIDs: Sendable {
-    /// The ids' UTF-8 bytes, one after another.
-    public private(set) var bytes: [UInt8] = []
-    /// Per event: where its id starts in `bytes`, or -1 (the client sent one); empty while
-    /// no id was generated.
-    private var starts: [Int32] = []
-    private var ends: [Int32] = []
-    private let count: Int
-
-    /// No ids yet, for a batch of `count` events.
-    public init(count: Int) { self.count = count }
-
-    /// Whether no id was generated.
-    public var isEmpty: Bool { starts.isEmpty }
-
-    /// Appends event `event`'s id with `write`, which appends its bytes to the buffer.
-    public mutating func add(event: Int, _ write: (inout [UInt8]) -> Void) {
-        if starts.isEmpty {
-            starts = [Int32](repeating: -1, count: count)
-            ends = [Int32](repeating: -1, count: count)
-        }
-        starts[event] = Int32(bytes.count)
-        write(&bytes)
-        ends[event] = Int32(bytes.count)
-    }
-
-    /// Event `event`'s generated id, or nil.
-    public func withID<R>(_ event: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
-        guard !starts.isEmpty, starts[event] >= 0 else { return try body(nil) }
-        let range = Int(starts[event]) ..< Int(ends[event])
-        return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[range])) }
-    }
-
-    /// Event `event`'s generated id as a `String` (the ids are ASCII), or nil.
-    public func string(_ event: Int) -> String? {
-        withID(event) { $0.map { String(decoding: $0, as: UTF8.self) } }
-    }
-}
-
 /// The server fields of a scanned batch's events (SEMANTICS §1), as the ingest service
 /// computed them: what the ordinary path sets on each `Event` before storing it.
 public struct ScannedServerFields: Sendable {
@@ -71,23 +29,37 @@ extension ScannedEventBatch {
         precondition(fields.timestamps.count == count && fields.attributionIndex.count == count, "one server field per event")
         let n = count
         let base = UInt64(block.layout.dictionaryEntries)
-        var server = ServerColumns(count: n)
-        // Each distinct attribution is interned at its first event, so new entries come in
-        // the order the ordinary path's transcoder adds them (row-major): the same bytes.
+        let ids = fields.generatedIDs
+        let idCount = ids.bytes.isEmpty ? 0 : n  // at most one per event
+        var server = ServerColumns(
+            count: n, expectedAdded: idCount + 4 * fields.attributions.count + 8,
+            expectedAddedBytes: ids.bytes.count + idCount + 64 * fields.attributions.count + 64)
+        // Row-major interning, as the ordinary path's transcoder adds entries: an event's
+        // generated id, then its attribution when it is the first event with it (each
+        // distinct attribution is interned once). Same entries in the same order: the same
+        // bytes. The columns are then written one at a time from the references.
         var interned = [AttributionColumns.Interned?](repeating: nil, count: fields.attributions.count)
-        for i in 0 ..< n {
-            server.timestamp.append(fields.timestamps[i], index: i)
-            let ref = UInt64(eventIDRefs[i])
-            if ref == 0 {
-                fields.generatedIDs.withID(i) { server.appendEventID(generated: $0, base: base) }
-            } else {
-                server.appendEventID(clientRef: ref)
+        var idRefs = [UInt64](repeating: 0, count: n)
+        let refs = eventIDRefs, index = fields.attributionIndex
+        var attributions = AttributionColumns()  // interns only; the columns are written below
+        ids.withIDs { ids in
+            for i in 0 ..< n {
+                if refs[i] != 0 {
+                    idRefs[i] = UInt64(refs[i])
+                } else if let id = ids[i] {
+                    idRefs[i] = base + server.added.intern(utf8: id) + 1
+                }
+                let k = Int(index[i])
+                if interned[k] == nil { interned[k] = attributions.intern(fields.attributions[k], &server.added) }
             }
-            server.receivedAt.append(fields.receivedAt, index: i)
-            let k = Int(fields.attributionIndex[i])
-            if interned[k] == nil { interned[k] = server.attribution.intern(fields.attributions[k], &server.added) }
-            server.attribution.add(interned[k]!, base: base)  // `!`: set on the line above
         }
+        server.eventID = WireWriter(written: VarintColumn.encode(count: n) { idRefs[$0] })
+        server.anyEventID = idRefs.contains { $0 != 0 }
+        let timestamps = fields.timestamps, receivedAt = fields.receivedAt
+        server.timestamp = DeltaColumn(count: n) { timestamps[$0] }
+        server.receivedAt = DeltaColumn(count: n) { _ in receivedAt }
+        // `!`: the loop above interned every attribution an event names.
+        server.attribution = AttributionColumns(interned: interned.map { $0! }, index: index, base: base)
         let body = block.storage.withUnsafeBytes { EventBlockTranscoder(block.layout, $0).write(server) }
         var w = WireWriter(capacity: body.count + project.utf8.count + 16)
         if !project.isEmpty { w.writeString(1, project) }
@@ -102,20 +74,22 @@ extension ScannedEventBatch {
         if let batchID { w.writeUInt64(1, batchID) }
         if accepted != 0 { w.writeUInt64(2, UInt64(accepted)) }
         if duplicates != 0 { w.writeUInt64(3, UInt64(duplicates)) }
+        let refs = eventIDRefs
         block.storage.withUnsafeBufferPointer { all in
-            for i in 0 ..< count {
-                let ref = eventIDRefs[i]
-                w.appendTag(4, .lengthDelimited)
-                if ref == 0 {
-                    generatedIDs.withID(i) { id in
+            generatedIDs.withIDs { ids in
+                for i in 0 ..< count {
+                    let ref = refs[i]
+                    w.appendTag(4, .lengthDelimited)
+                    if ref == 0 {
+                        let id = ids[i]
                         w.appendVarint(UInt64(id?.count ?? 0))
                         if let id { w.appendBytes(id) }
+                        continue
                     }
-                    continue
+                    let start = Int(entryOffsets[Int(ref - 1)]), length = Int(entryLengths[Int(ref - 1)])
+                    w.appendVarint(UInt64(length))
+                    w.appendBytes(UnsafeBufferPointer(rebasing: all[start ..< start + length]))
                 }
-                let start = Int(entryOffsets[Int(ref - 1)]), length = Int(entryLengths[Int(ref - 1)])
-                w.appendVarint(UInt64(length))
-                w.appendBytes(UnsafeBufferPointer(rebasing: all[start ..< start + length]))
             }
         }
         return w.bytes

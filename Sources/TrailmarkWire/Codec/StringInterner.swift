@@ -20,11 +20,13 @@ struct StringInterner {
     private var entries: [Entry] = []
     private var slots: [UInt64]
 
-    init(expectedStrings: Int) {
+    /// An empty dictionary with room for `expectedStrings` entries of `expectedBytes` in
+    /// all, length prefixes included (default 24 a string).
+    init(expectedStrings: Int, expectedBytes: Int? = nil) {
         var capacity = 64
         while capacity < expectedStrings * 2 { capacity <<= 1 }
         slots = [UInt64](repeating: 0, count: capacity)
-        dictionary = WireWriter(capacity: expectedStrings * 24)
+        dictionary = WireWriter(capacity: expectedBytes ?? expectedStrings * 24)
         entries.reserveCapacity(expectedStrings)
     }
 

@@ -12,6 +12,11 @@ public struct WireWriter: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
+    /// A writer that has written `bytes` (encoded elsewhere, e.g. a `VarintColumn`).
+    init(written bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
     /// Bytes written so far.
     public var count: Int { bytes.count }
 
