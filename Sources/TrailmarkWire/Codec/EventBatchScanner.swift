@@ -10,8 +10,6 @@ struct EventBatchScanner {
     private let limits: WireLimits
     private var entryOffsets: [UInt32] = []
     private var entryLengths: [UInt32] = []
-    private var referenced: [UInt64] = []
-    private var referencedCount = 0
 
     /// Thrown for anything the fast path does not take.
     private static let declined = WireError(.invalidValue, field: "", "not for the fast path")
@@ -49,8 +47,17 @@ struct EventBatchScanner {
               let names = slots[F.name], names.count >= count, let anons = slots[F.anonymousID], anons.count >= count
         else { throw Self.declined }
         try dictionary(slots[F.dictionary] ?? 0 ..< 0)
-        let scanned = try events(count, slots)
-        guard referencedCount == entryOffsets.count else { throw Self.declined }
+        // One mark per dictionary entry an event references: all must be (the invariant of
+        // `EventBlockLayout.allEntriesReferenced`).
+        var marks = [UInt64](repeating: 0, count: (entryOffsets.count + 63) / 64)
+        let scanned = try marks.withUnsafeMutableBufferPointer { marks throws(WireError) in
+            try entryOffsets.withUnsafeBufferPointer { offsets throws(WireError) in
+                try entryLengths.withUnsafeBufferPointer { lengths throws(WireError) in
+                    try events(count, slots, Entries(offsets: offsets, lengths: lengths, marks: marks))
+                }
+            }
+        }
+        guard marks.reduce(0, { $0 + $1.nonzeroBitCount }) == entryOffsets.count else { throw Self.declined }
         let layout = EventBlockLayout(columns: slots, count: count, dictionaryEntries: entryOffsets.count, allEntriesReferenced: true)
         return ScannedEventBatch(
             sentAt: sentAt, batchID: batchID, block: EventBlock(storage: storage, layout: layout),
@@ -97,70 +104,79 @@ struct EventBatchScanner {
             entryLengths.append(UInt32(length))
             c.index += length
         }
-        referenced = [UInt64](repeating: 0, count: (entryOffsets.count + 63) / 64)
     }
 
-    /// Dictionary entry `k`'s length, which must lie in `minBytes...maxBytes`; marks it used.
-    @inline(__always)
-    private mutating func entry(_ k: UInt64, _ minBytes: Int, _ maxBytes: Int) throws(WireError) -> Int {
-        guard k < UInt64(entryLengths.count) else { throw Self.declined }
-        let index = Int(k)
-        let length = Int(entryLengths[index])
-        guard length >= minBytes && length <= maxBytes else { throw Self.declined }
-        let bit: UInt64 = 1 << UInt64(index & 63)
-        if referenced[index >> 6] & bit == 0 {
-            referenced[index >> 6] |= bit
-            referencedCount += 1
+    /// The dictionary's entries and the marks of those referenced so far, borrowed for the
+    /// duration of `events`. Invariant: `offsets` and `lengths` have one element per entry
+    /// and `marks` a bit per entry (`(count + 63) / 64` words), so an index checked against
+    /// `lengths.count` is in bounds for all three.
+    private struct Entries {
+        let offsets: UnsafeBufferPointer<UInt32>
+        let lengths: UnsafeBufferPointer<UInt32>
+        let marks: UnsafeMutableBufferPointer<UInt64>
+
+        /// Entry `k`'s length, which must lie in `minBytes...maxBytes`; marks it used.
+        @inline(__always)
+        func use(_ k: UInt64, _ minBytes: Int, _ maxBytes: Int) throws(WireError) -> Int {
+            guard k < UInt64(lengths.count) else { throw declined }
+            let index = Int(k)
+            let length = Int(lengths[index])
+            guard length >= minBytes && length <= maxBytes else { throw declined }
+            marks[index >> 6] |= 1 << UInt64(index & 63)
+            return length
         }
-        return length
-    }
 
-    /// A nullable reference as stored (entry + 1, 0 = absent); a present value must be
-    /// non-empty (an empty optional is normalised away: a change) and at most `maxBytes`.
-    @inline(__always)
-    private mutating func optional(_ c: inout WireReader, _ present: Bool, _ maxBytes: Int) throws(WireError) -> UInt32 {
-        guard present else { return 0 }
-        let k = try c.readVarint()
-        guard k != 0 else { return 0 }
-        _ = try entry(k - 1, 1, maxBytes)
-        return UInt32(k)
+        /// A nullable reference as stored (entry + 1, 0 = absent); a present value must be
+        /// non-empty (an empty optional is normalised away: a change) and at most `maxBytes`.
+        @inline(__always)
+        func optional(_ c: inout WireReader, _ present: Bool, _ maxBytes: Int) throws(WireError) -> UInt32 {
+            guard present else { return 0 }
+            let k = try c.readVarint()
+            guard k != 0 else { return 0 }
+            _ = try use(k - 1, 1, maxBytes)
+            return UInt32(k)
+        }
     }
 
     private static func checkTime(_ t: Int64) throws(WireError) {
         guard t >= 0 && t <= WireLimits.timestampMax else { throw declined }
     }
 
-    private mutating func events(_ n: Int, _ slots: [Range<Int>?]) throws(WireError) -> (eventIDs: [UInt32], urls: [UInt32], referrers: [UInt32], timestamps: [Int64?]) {
+    private func events(_ n: Int, _ slots: [Range<Int>?], _ entries: Entries) throws(WireError) -> (eventIDs: [UInt32], urls: [UInt32], referrers: [UInt32], timestamps: [Int64?]) {
         let r = WireReader(raw, limits: limits)
         func cursor(_ field: Int) -> WireReader { r.subReader(slots[field] ?? 0 ..< 0) }
         var cName = cursor(F.name), cAnon = cursor(F.anonymousID), cUserID = cursor(F.userID)
         var cSession = cursor(F.sessionID), cEventID = cursor(F.eventID), cURL = cursor(F.url)
         var cPath = cursor(F.path), cReferrer = cursor(F.referrer), cCount = cursor(F.propertyCount)
         var cKey = cursor(F.propertyKey), cValue = cursor(F.propertyValue)
-        let has = slots.map { $0 != nil }
+        var has = 0  // bit `f` set when column `f` is present
+        for f in slots.indices where slots[f] != nil { has |= 1 << f }
+        let hasUserID = has & 1 << F.userID != 0, hasSession = has & 1 << F.sessionID != 0
+        let hasEventID = has & 1 << F.eventID != 0, hasURL = has & 1 << F.url != 0, hasPath = has & 1 << F.path != 0
+        let hasReferrer = has & 1 << F.referrer != 0, hasProperties = has & 1 << F.propertyCount != 0
         var timestamp = try DeltaColumnReader(r, slots, F.timestamp, F.timestampPresent, n)
-        var keys = PropertyKeyChecker(dictionaryCount: entryOffsets.count)
+        var keys = PropertyKeyChecker(dictionaryCount: entries.lengths.count)
         var eventIDs = [UInt32](repeating: 0, count: n), urls = [UInt32](repeating: 0, count: n)
         var referrers = [UInt32](repeating: 0, count: n)
         var timestamps = [Int64?](repeating: nil, count: n)
         for i in 0 ..< n {
-            _ = try entry(try cName.readVarint(), 1, limits.eventNameBytesMax)
-            let anonBytes = try entry(try cAnon.readVarint(), 0, limits.anonymousIDBytesMax)
-            let user = try optional(&cUserID, has[F.userID], limits.userIDBytesMax)
+            _ = try entries.use(try cName.readVarint(), 1, limits.eventNameBytesMax)
+            let anonBytes = try entries.use(try cAnon.readVarint(), 0, limits.anonymousIDBytesMax)
+            let user = try entries.optional(&cUserID, hasUserID, limits.userIDBytesMax)
             guard anonBytes > 0 || user != 0 else { throw Self.declined }
             if let t = try timestamp.next(i) {
                 try Self.checkTime(t)
                 timestamps[i] = t
             }
-            _ = try optional(&cSession, has[F.sessionID], limits.sessionIDBytesMax)
-            eventIDs[i] = try optional(&cEventID, has[F.eventID], limits.eventIDBytesMax)
-            urls[i] = try optional(&cURL, has[F.url], limits.urlBytesMax)
-            _ = try optional(&cPath, has[F.path], limits.urlBytesMax)
-            referrers[i] = try optional(&cReferrer, has[F.referrer], limits.urlBytesMax)
-            if has[F.propertyCount] {
+            _ = try entries.optional(&cSession, hasSession, limits.sessionIDBytesMax)
+            eventIDs[i] = try entries.optional(&cEventID, hasEventID, limits.eventIDBytesMax)
+            urls[i] = try entries.optional(&cURL, hasURL, limits.urlBytesMax)
+            _ = try entries.optional(&cPath, hasPath, limits.urlBytesMax)
+            referrers[i] = try entries.optional(&cReferrer, hasReferrer, limits.urlBytesMax)
+            if hasProperties {
                 let k = try cCount.readVarint()
                 guard k <= UInt64(limits.propertiesCountMax), k <= UInt64(cKey.remainingBytes) else { throw Self.declined }
-                if k > 0 { try properties(Int(k), &cKey, &cValue, &keys, i) }
+                if k > 0 { try properties(Int(k), &cKey, &cValue, &keys, i, entries) }
             }
         }
         for c in [cName, cAnon, cUserID, cSession, cEventID, cURL, cPath, cReferrer, cCount, cKey, cValue, timestamp.values] where !c.isAtEnd {
@@ -172,14 +188,15 @@ struct EventBatchScanner {
     /// One event's properties: keys unique (compared as strings, as the decoder does),
     /// values well-formed and finite, and the size estimate of `EventValidator` within
     /// `propertiesBytesMax` (it bounds the decoder's own measure from above).
-    private mutating func properties(
-        _ k: Int, _ cKey: inout WireReader, _ cValue: inout WireReader, _ keys: inout PropertyKeyChecker, _ i: Int
+    private func properties(
+        _ k: Int, _ cKey: inout WireReader, _ cValue: inout WireReader, _ keys: inout PropertyKeyChecker, _ i: Int, _ entries: Entries
     ) throws(WireError) {
         var size = 2
         for _ in 0 ..< k {
             let keyIndex = try cKey.readVarint()
-            size += try entry(keyIndex, 0, limits.propertyKeyBytesMax) + 6
-            let offset = Int(entryOffsets[Int(keyIndex)]), length = Int(entryLengths[Int(keyIndex)])
+            let length = try entries.use(keyIndex, 0, limits.propertyKeyBytesMax)
+            size += length + 6
+            let offset = Int(entries.offsets[Int(keyIndex)])
             let raw = self.raw
             guard keys.firstUse(of: Int(keyIndex), in: i, string: {
                 String(decoding: UnsafeRawBufferPointer(rebasing: raw[offset ..< offset + length]), as: UTF8.self)
@@ -194,7 +211,7 @@ struct EventBatchScanner {
                 guard Double(bitPattern: try cValue.readFixed64()).isFinite else { throw Self.declined }
                 size += 24
             case EventColumns.ValueKind.string:
-                size += try entry(try cValue.readVarint(), 0, limits.propertiesBytesMax)
+                size += try entries.use(try cValue.readVarint(), 0, limits.propertiesBytesMax)
             default:
                 throw Self.declined
             }
