@@ -25,12 +25,9 @@ extension StoredEventBatch {
         typealias F = EventColumns.Field
         guard block.count == events.count, !events.isEmpty, block.layout.allEntriesReferenced,
               !block.layout.columns[F.receivedAt...F.user].contains(where: { $0 != nil }),
-              let body = block.storage.withUnsafeBytes({ EventBlockTranscoder(block.layout, $0).transcode(events) })
+              let server = block.storage.withUnsafeBytes({ EventBlockTranscoder(block.layout, $0).serverColumns(events) })
         else { return nil }
-        var w = WireWriter(capacity: body.count + project.utf8.count + 16)
-        if !project.isEmpty { w.writeString(1, project) }
-        w.writeBytes(2, body)
-        return w.bytes
+        return EventBlockTranscoder.record(project: project, block: block, server: server)
     }
 }
 
@@ -92,7 +89,19 @@ struct EventBlockTranscoder {
         self.raw = raw
     }
 
-    func transcode(_ events: [Event]) -> [UInt8]? {
+    /// The `StoredEventBatch` record of `project` and `block` with `server`'s columns: the
+    /// block is written straight into the record (its size is computed first), not
+    /// encoded apart and copied.
+    static func record(project: String, block: EventBlock, server: ServerColumns) -> [UInt8] {
+        var w = WireWriter(capacity: project.utf8.count + 16)
+        if !project.isEmpty { w.writeString(1, project) }
+        block.storage.withUnsafeBytes { EventBlockTranscoder(block.layout, $0).write(server, asField: 2, into: &w) }
+        return w.bytes
+    }
+
+    /// The server's columns for `events` (nil when the client's `event_id` column does not
+    /// hold one reference per event).
+    func serverColumns(_ events: [Event]) -> ServerColumns? {
         let n = layout.count
         let base = UInt64(layout.dictionaryEntries)
         var server = ServerColumns(count: n)
@@ -112,15 +121,41 @@ struct EventBlockTranscoder {
             }
             return true
         }
-        return ok ? write(server) : nil
+        return ok ? server : nil
+    }
+
+    /// Writes the stored block as length-delimited field `number` of `w`.
+    func write(_ server: ServerColumns, asField number: Int, into w: inout WireWriter) {
+        let size = blockSize(server)
+        w.reserveCapacity(w.count + WireWriter.bytesFieldSize(number, size))
+        w.appendTag(number, .lengthDelimited)
+        w.appendVarint(UInt64(size))
+        let start = w.count
+        writeBlock(server, into: &w)
+        precondition(w.count - start == size, "blockSize mirrors writeBlock")
+    }
+
+    /// Bytes `writeBlock` writes.
+    private func blockSize(_ server: ServerColumns) -> Int {
+        let dictionary = layout.columns[F.dictionary] ?? 0 ..< 0
+        var size = WireWriter.bytesFieldSize(F.dictionary, dictionary.count + server.added.dictionary.count)
+        size += WireWriter.varintSize(UInt64(F.count) << 3 | UInt64(WireType.varint.rawValue)) + WireWriter.varintSize(UInt64(layout.count))
+        for field in [F.name, F.anonymousID, F.userID, F.sessionID, F.url, F.path, F.referrer, F.propertyCount, F.propertyKey, F.propertyValue] {
+            if let range = layout.columns[field] { size += WireWriter.bytesFieldSize(field, range.count) }
+        }
+        size += server.timestamp.encodedSize(values: F.timestamp, present: F.timestampPresent)
+        if server.anyEventID { size += WireWriter.bytesFieldSize(F.eventID, server.eventID.count) }
+        size += server.receivedAt.encodedSize(values: F.receivedAt, present: F.receivedAtPresent)
+        size += server.attribution.encodedSize
+        size += server.seq.encodedSize(values: F.seq, present: F.seqPresent)
+        return size
     }
 
     /// The stored block: the client's dictionary and the server's new entries, the client's
     /// columns copied, the server's written, in field order.
-    func write(_ server: ServerColumns) -> [UInt8] {
+    private func writeBlock(_ server: ServerColumns, into w: inout WireWriter) {
         let n = layout.count
         let dictionary = layout.columns[F.dictionary] ?? 0 ..< 0
-        var w = WireWriter(capacity: raw.count + server.added.dictionary.count + n * 16)
         w.appendTag(F.dictionary, .lengthDelimited)
         w.appendVarint(UInt64(dictionary.count + server.added.dictionary.count))
         w.appendBytes(bytes(dictionary))
@@ -134,7 +169,6 @@ struct EventBlockTranscoder {
         server.receivedAt.write(values: F.receivedAt, present: F.receivedAtPresent, into: &w)
         server.attribution.write(into: &w)
         server.seq.write(values: F.seq, present: F.seqPresent, into: &w)
-        return w.bytes
     }
 
     /// The client's bytes in `range` (within `raw`: the layout's invariant).

@@ -268,6 +268,15 @@ struct AttributionColumns {
         return refs
     }
 
+    /// Bytes `write` writes.
+    var encodedSize: Int {
+        guard attributed > 0 else { return 0 }
+        typealias F = EventColumns.Field
+        return WireWriter.bytesFieldSize(F.source, source.count) + WireWriter.bytesFieldSize(F.medium, medium.count)
+            + (anyCampaign ? WireWriter.bytesFieldSize(F.campaign, campaign.count) : 0)
+            + WireWriter.bytesFieldSize(F.sourceRule, rule.count) + WireWriter.bytesFieldSize(F.sourceConfidence, confidence.count)
+    }
+
     /// Writes fields 18–22, or nothing when no event has an attribution (WIRE.md § 6.3).
     func write(into w: inout WireWriter) {
         guard attributed > 0 else { return }
@@ -316,6 +325,12 @@ struct DeltaColumn {
         previous = value
         present += 1
         bitmap[index >> 3] |= 1 << UInt8(index & 7)
+    }
+
+    /// Bytes `write(values:present:into:)` writes.
+    func encodedSize(values valuesField: Int, present presentField: Int) -> Int {
+        guard present > 0 else { return 0 }
+        return WireWriter.bytesFieldSize(valuesField, values.count) + (present < count ? WireWriter.bytesFieldSize(presentField, bitmap.count) : 0)
     }
 
     /// Values only when every event has one; nothing when none has; both otherwise.

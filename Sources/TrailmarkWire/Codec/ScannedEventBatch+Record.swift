@@ -60,11 +60,7 @@ extension ScannedEventBatch {
         server.receivedAt = DeltaColumn(count: n) { _ in receivedAt }
         // `!`: the loop above interned every attribution an event names.
         server.attribution = AttributionColumns(interned: interned.map { $0! }, index: index, base: base)
-        let body = block.storage.withUnsafeBytes { EventBlockTranscoder(block.layout, $0).write(server) }
-        var w = WireWriter(capacity: body.count + project.utf8.count + 16)
-        if !project.isEmpty { w.writeString(1, project) }
-        w.writeBytes(2, body)
-        return w.bytes
+        return EventBlockTranscoder.record(project: project, block: block, server: server)
     }
 
     /// The encoded `BatchAck` for this batch: every event's id in order (the client's bytes,

@@ -20,6 +20,20 @@ public struct WireWriter: Sendable {
     /// Bytes written so far.
     public var count: Int { bytes.count }
 
+    /// Makes room for `n` bytes in all, so that writing them allocates no more.
+    mutating func reserveCapacity(_ n: Int) { bytes.reserveCapacity(n) }
+
+    /// Bytes of `value`'s minimal varint (1…10).
+    static func varintSize(_ value: UInt64) -> Int {
+        // 7 bits a byte; 0 takes one byte like 1.
+        (64 - (value | 1).leadingZeroBitCount + 6) / 7
+    }
+
+    /// Bytes of a length-delimited field `number` of `length` bytes: tag, length, body.
+    static func bytesFieldSize(_ number: Int, _ length: Int) -> Int {
+        varintSize(UInt64(number) << 3 | UInt64(WireType.lengthDelimited.rawValue)) + varintSize(UInt64(length)) + length
+    }
+
     // MARK: Primitives
 
     /// One raw byte.
