@@ -76,6 +76,7 @@ public struct WireReader {
     }
 
     mutating func readVarintSlow() throws(WireError) -> UInt64 {
+        if let value = readShortVarint() { return value }
         var result: UInt64 = 0
         var shift: UInt64 = 0
         var count = 0
@@ -96,6 +97,27 @@ public struct WireReader {
             }
             shift += 7
         }
+    }
+
+    /// A minimal varint of at most 8 bytes decoded from one 8-byte load (timestamp deltas
+    /// take 3–4): the end of the varint is the first byte without its high bit, and the
+    /// 7-bit groups are packed together in three steps. Nil, reading nothing, when fewer than
+    /// 8 bytes are left, the varint is longer, or it is not minimal (the byte-wise loop
+    /// then reads it or words the error).
+    @inline(__always)
+    private mutating func readShortVarint() -> UInt64? {
+        guard end - index >= 8 else { return nil }
+        let word = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+        let stops = ~word & 0x8080_8080_8080_8080
+        guard stops != 0 else { return nil }
+        let length = (stops.trailingZeroBitCount + 1) >> 3  // 1…8: the stop byte's high bit is bit 8 * length - 1
+        guard length == 1 || word >> UInt64(8 * (length - 1)) & 0xFF != 0 else { return nil }
+        var x = (length == 8 ? word : word & ((1 << UInt64(8 * length)) - 1)) & 0x7F7F_7F7F_7F7F_7F7F
+        x = (x & 0x007F_007F_007F_007F) | (x & 0x7F00_7F00_7F00_7F00) >> 1  // 14-bit pairs
+        x = (x & 0x0000_3FFF_0000_3FFF) | (x & 0x3FFF_0000_3FFF_0000) >> 2  // 28-bit quads
+        x = (x & 0x0000_0000_0FFF_FFFF) | (x & 0x0FFF_FFFF_0000_0000) >> 4  // 56 bits
+        index += length
+        return x
     }
 
     /// Eight bytes, little-endian.
