@@ -20,7 +20,8 @@ enum VarintColumn {
 
     /// Writes `value`'s varint at `out[at...]`; returns the index after it. Precondition
     /// (the caller's, checked in debug builds only by the buffer's subscript): `out` has
-    /// `maxBytes` bytes from `at` (`encode` sizes its buffer for `maxBytes` a value).
+    /// room for it from `at` (`WireWriter.varintSize(value)` bytes, `maxBytes` at most:
+    /// `encode` sizes its buffer for `maxBytes` a value, `encodedAck` for the exact sizes).
     @inline(__always)
     static func put(_ value: UInt64, into out: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
         var v = value, at = start
