@@ -21,4 +21,13 @@ import Testing
         let fps = (1 ... 1000).map { UInt64($0) &* 0x9E37_79B9_7F4A_7C15 }
         #expect(!BatchRepeats.mark(fps, skip: Array(repeating: false, count: 1000)).contains(true))
     }
+
+    /// Server ids are never retries, even when their fingerprints repeat (a batch of
+    /// server ids only takes the early return).
+    @Test func aBatchOfServerIDsOnlyHasNoRepeats() {
+        let fps: [UInt64] = [5, 5, 9, 5, 9]
+        #expect(BatchRepeats.mark(fps, skip: Array(repeating: true, count: 5)) == Array(repeating: false, count: 5))
+        #expect(BatchRepeats.mark(fps, skip: [true, false, true, false, false]) == [false, false, false, true, false])
+        #expect(BatchRepeats.mark([], skip: []).isEmpty)
+    }
 }

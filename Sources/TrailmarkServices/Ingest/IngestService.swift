@@ -156,7 +156,11 @@ public actor IngestService {
         unindexed.prune(indexedEnd: progress.indexedEnd)
         // Client-sent ids the engine already stores: one lock for the batch.
         let candidates = fingerprints.indices.map { generated[$0] ? 0 : fingerprints[$0] }
-        var duplicate = engine.areDuplicates(project: project, fingerprints: candidates)
+        // A batch of server ids only (clients that send none) has nothing to look up: no
+        // wait on the project's lock, which the indexer holds while it ingests a record.
+        var duplicate = candidates.contains { $0 != 0 }
+            ? engine.areDuplicates(project: project, fingerprints: candidates)
+            : [Bool](repeating: false, count: fingerprints.count)
         let holders = unindexed.lookup(project)
         var duplicates = 0
         for i in fingerprints.indices where !generated[i] {
