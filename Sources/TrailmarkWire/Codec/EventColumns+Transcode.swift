@@ -59,26 +59,10 @@ struct ServerColumns {
         eventID.appendVarint(ref)
         if ref != 0 { anyEventID = true }
     }
-
-    /// `appendEventID` for a client reference (non-zero, as stored).
-    @inline(__always)
-    mutating func appendEventID(clientRef: UInt64) {
-        eventID.appendVarint(clientRef)
-        anyEventID = true
-    }
-
-    /// `appendEventID` for an event the client sent without an id: a new entry for the
-    /// generated id's bytes, or 0 when there is none.
-    @inline(__always)
-    mutating func appendEventID(generated: UnsafeBufferPointer<UInt8>?, base: UInt64) {
-        guard let generated else { return eventID.appendVarint(0) }
-        eventID.appendVarint(base + added.intern(utf8: generated) + 1)
-        anyEventID = true
-    }
 }
 
 /// Builds a stored block from a client block and the server's columns for it.
-/// Borrows the client's bytes for the duration of `transcode` / `write`.
+/// Borrows the client's bytes for the duration of `serverColumns` / `write`.
 struct EventBlockTranscoder {
     typealias F = EventColumns.Field
     let layout: EventBlockLayout
