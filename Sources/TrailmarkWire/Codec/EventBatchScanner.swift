@@ -143,45 +143,56 @@ struct EventBatchScanner {
     }
 
     private func events(_ n: Int, _ slots: [Range<Int>?], _ entries: Entries) throws(WireError) -> (eventIDs: [UInt32], urls: [UInt32], referrers: [UInt32], timestamps: [Int64?]) {
+        // Column by column (each check is per event and any failure declines the batch, so
+        // the order is free): short loops over one cursor each.
         let r = WireReader(raw, limits: limits)
         func cursor(_ field: Int) -> WireReader { r.subReader(slots[field] ?? 0 ..< 0) }
-        var cName = cursor(F.name), cAnon = cursor(F.anonymousID), cUserID = cursor(F.userID)
-        var cSession = cursor(F.sessionID), cEventID = cursor(F.eventID), cURL = cursor(F.url)
-        var cPath = cursor(F.path), cReferrer = cursor(F.referrer), cCount = cursor(F.propertyCount)
-        var cKey = cursor(F.propertyKey), cValue = cursor(F.propertyValue)
-        var has = 0  // bit `f` set when column `f` is present
-        for f in slots.indices where slots[f] != nil { has |= 1 << f }
-        let hasUserID = has & 1 << F.userID != 0, hasSession = has & 1 << F.sessionID != 0
-        let hasEventID = has & 1 << F.eventID != 0, hasURL = has & 1 << F.url != 0, hasPath = has & 1 << F.path != 0
-        let hasReferrer = has & 1 << F.referrer != 0, hasProperties = has & 1 << F.propertyCount != 0
-        var timestamp = try DeltaColumnReader(r, slots, F.timestamp, F.timestampPresent, n)
-        var keys = PropertyKeyChecker(dictionaryCount: entries.lengths.count)
-        var eventIDs = [UInt32](repeating: 0, count: n), urls = [UInt32](repeating: 0, count: n)
-        var referrers = [UInt32](repeating: 0, count: n)
-        var timestamps = [Int64?](repeating: nil, count: n)
-        for i in 0 ..< n {
-            _ = try entries.use(try cName.readVarint(), 1, limits.eventNameBytesMax)
+        var cName = cursor(F.name)
+        for _ in 0 ..< n { _ = try entries.use(try cName.readVarint(), 1, limits.eventNameBytesMax) }
+        var cAnon = cursor(F.anonymousID), cUserID = cursor(F.userID)
+        let hasUserID = slots[F.userID] != nil
+        for _ in 0 ..< n {
             let anonBytes = try entries.use(try cAnon.readVarint(), 0, limits.anonymousIDBytesMax)
             let user = try entries.optional(&cUserID, hasUserID, limits.userIDBytesMax)
             guard anonBytes > 0 || user != 0 else { throw Self.declined }
+        }
+        guard cName.isAtEnd, cAnon.isAtEnd, cUserID.isAtEnd else { throw Self.declined }
+        /// Column `field`'s nullable references (all 0 when it is absent), checked; kept
+        /// only when `keep` (else empty).
+        func nullable(_ field: Int, _ maxBytes: Int, keep: Bool) throws(WireError) -> [UInt32] {
+            var refs = [UInt32](repeating: 0, count: keep ? n : 0)
+            guard slots[field] != nil else { return refs }
+            var c = cursor(field)
+            for i in 0 ..< n {
+                let ref = try entries.optional(&c, true, maxBytes)
+                if keep { refs[i] = ref }
+            }
+            guard c.isAtEnd else { throw Self.declined }
+            return refs
+        }
+        _ = try nullable(F.sessionID, limits.sessionIDBytesMax, keep: false)
+        let eventIDs = try nullable(F.eventID, limits.eventIDBytesMax, keep: true)
+        let urls = try nullable(F.url, limits.urlBytesMax, keep: true)
+        _ = try nullable(F.path, limits.urlBytesMax, keep: false)
+        let referrers = try nullable(F.referrer, limits.urlBytesMax, keep: true)
+        var timestamp = try DeltaColumnReader(r, slots, F.timestamp, F.timestampPresent, n)
+        var timestamps = [Int64?](repeating: nil, count: n)
+        for i in 0 ..< n {
             if let t = try timestamp.next(i) {
                 try Self.checkTime(t)
                 timestamps[i] = t
             }
-            _ = try entries.optional(&cSession, hasSession, limits.sessionIDBytesMax)
-            eventIDs[i] = try entries.optional(&cEventID, hasEventID, limits.eventIDBytesMax)
-            urls[i] = try entries.optional(&cURL, hasURL, limits.urlBytesMax)
-            _ = try entries.optional(&cPath, hasPath, limits.urlBytesMax)
-            referrers[i] = try entries.optional(&cReferrer, hasReferrer, limits.urlBytesMax)
-            if hasProperties {
+        }
+        var cCount = cursor(F.propertyCount), cKey = cursor(F.propertyKey), cValue = cursor(F.propertyValue)
+        if slots[F.propertyCount] != nil {
+            var keys = PropertyKeyChecker(dictionaryCount: entries.lengths.count)
+            for i in 0 ..< n {
                 let k = try cCount.readVarint()
                 guard k <= UInt64(limits.propertiesCountMax), k <= UInt64(cKey.remainingBytes) else { throw Self.declined }
                 if k > 0 { try properties(Int(k), &cKey, &cValue, &keys, i, entries) }
             }
         }
-        for c in [cName, cAnon, cUserID, cSession, cEventID, cURL, cPath, cReferrer, cCount, cKey, cValue, timestamp.values] where !c.isAtEnd {
-            throw Self.declined
-        }
+        guard timestamp.values.isAtEnd, cCount.isAtEnd, cKey.isAtEnd, cValue.isAtEnd else { throw Self.declined }
         return (eventIDs, urls, referrers, timestamps)
     }
 
