@@ -14,18 +14,20 @@ extension RPCEndpoints {
         @Sendable func ended(_ error: (any Error)?) {
             metrics.request(method: name, status: error.map { RPCStatusTable.rpcError(for: $0).code.description } ?? StatusCode.ok.description)
         }
+        /// `body`'s result, counted as it ends.
+        @Sendable func observed<R>(_ body: () async throws -> R) async throws -> R {
+            do {
+                let result = try await body()
+                ended(nil)
+                return result
+            } catch {
+                ended(error)
+                throw error
+            }
+        }
         switch handler {
         case .unary(let body):
-            return .unary { request, context in
-                do {
-                    let response = try await body(request, context)
-                    ended(nil)
-                    return response
-                } catch {
-                    ended(error)
-                    throw error
-                }
-            }
+            return .unary { request, context in try await observed { try await body(request, context) } }
         case .synchronousUnary(let body):
             return .synchronousUnary { request, context in
                 do {
@@ -38,36 +40,11 @@ extension RPCEndpoints {
                 }
             }
         case .clientStreaming(let body):
-            return .clientStreaming { requests, context in
-                do {
-                    let response = try await body(requests, context)
-                    ended(nil)
-                    return response
-                } catch {
-                    ended(error)
-                    throw error
-                }
-            }
+            return .clientStreaming { requests, context in try await observed { try await body(requests, context) } }
         case .serverStreaming(let body):
-            return .serverStreaming { request, context, responses in
-                do {
-                    try await body(request, context, responses)
-                    ended(nil)
-                } catch {
-                    ended(error)
-                    throw error
-                }
-            }
+            return .serverStreaming { request, context, responses in try await observed { try await body(request, context, responses) } }
         case .bidirectional(let body):
-            return .bidirectional { requests, context, responses in
-                do {
-                    try await body(requests, context, responses)
-                    ended(nil)
-                } catch {
-                    ended(error)
-                    throw error
-                }
-            }
+            return .bidirectional { requests, context, responses in try await observed { try await body(requests, context, responses) } }
         }
     }
 }
