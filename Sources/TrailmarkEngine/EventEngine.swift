@@ -54,7 +54,7 @@ public final class EventEngine: Sendable {
     /// Sizes the project's `event_id` set for about `events` ids, so replaying a log of
     /// known size never rehashes it (call before replay; a hint, never a limit).
     public func reserve(project: String, events: Int) {
-        store(project).state.withLock { $0.eventIDs.reserve(additional: max(0, events - $0.eventIDs.count)) }
+        store(project).ids.withLock { $0.eventIDs.reserve(additional: max(0, events - $0.eventIDs.count)) }
     }
 
     /// Adds the events of log record `recordSeq`; event `i` gets `seq = recordSeq << 20 | i`.
@@ -154,9 +154,10 @@ public final class EventEngine: Sendable {
         var events = 0, bytes = 0
         for s in stores {
             bytes += s.propertyColumns?.allocatedBytes ?? 0
+            bytes += s.ids.withLock { $0.eventIDs.allocatedBytes }
             s.state.withLock { st in
                 events += st.timestamp.count - st.deleted.rowCount
-                bytes += st.columnBytes + st.dictionaryBytes + st.eventIDs.allocatedBytes + st.deleted.allocatedBytes
+                bytes += st.columnBytes + st.dictionaryBytes + st.deleted.allocatedBytes
                     + (st.identityCache?.allocatedBytes ?? 0) + (st.rowIndexCache?.allocatedBytes ?? 0)
                     + (st.timeOrderCache?.allocatedBytes ?? 0)
             }
@@ -170,12 +171,13 @@ public final class EventEngine: Sendable {
         let snap = s.snapshot()
         let index = s.rowIndex(for: snap)
         let propertyBytes = s.propertyColumns?.allocatedBytes ?? 0
+        let eventIDBytes = s.ids.withLock { $0.eventIDs.allocatedBytes }
         return s.state.withLock { st in
             MemoryReport(
                 rows: st.timestamp.count,
                 columnBytes: st.columnBytes,
                 dictionaryBytes: st.dictionaryBytes,
-                eventIDBytes: st.eventIDs.allocatedBytes,
+                eventIDBytes: eventIDBytes,
                 indexBytes: index.allocatedBytes + (st.identityCache?.allocatedBytes ?? 0) + (st.timeOrderCache?.allocatedBytes ?? 0),
                 propertyColumnBytes: propertyBytes
             )

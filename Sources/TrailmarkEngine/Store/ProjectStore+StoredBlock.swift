@@ -19,24 +19,14 @@ extension ProjectStore {
         var names = [UInt32](repeating: unset, count: view.entryCount)
         var anons = names, users = names, sessions = names
         var attributionIDs = [UInt32](repeating: unset, count: prepared.attributions.count)
+        // A forgotten event (forget compaction) keeps only its fingerprint.
+        let (skip, duplicates) = ids.withLock { $0.add(prepared.fingerprints, erased: { prepared.erased[$0] }, recordSeq: recordSeq) }
         return state.withLock { s in
-            var accepted = 0, duplicates = 0
-            s.eventIDs.reserve(additional: n)
+            var accepted = 0
             s.touchSink &+= s.anons.touch(prepared.anonHashes) &+ s.users.touch(prepared.userHashes)
-                &+ s.sessions.touch(prepared.sessionHashes) &+ s.eventIDs.touch(prepared.fingerprints)
-            for i in 0..<n {
-                let fingerprint = prepared.fingerprints[i]
+                &+ s.sessions.touch(prepared.sessionHashes)
+            for i in 0..<n where !skip[i] {
                 let seq = StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i)
-                if prepared.erased[i] {
-                    // A forgotten event (forget compaction): only its fingerprint remains.
-                    if fingerprint != 0 { _ = s.eventIDs.insert(fingerprint: fingerprint) }
-                    continue
-                }
-                if fingerprint != 0 && !s.eventIDs.insert(fingerprint: fingerprint) {
-                    s.duplicateSlots[fingerprint, default: []].append(seq)
-                    duplicates += 1
-                    continue
-                }
                 let anon = Self.id(view.anonymousID(i), view, prepared, &anons, &s.anons)
                 let slot = Int(prepared.attributionSlot[i])
                 if attributionIDs[slot] == unset { attributionIDs[slot] = s.internAttribution(prepared.attributions[slot]) }

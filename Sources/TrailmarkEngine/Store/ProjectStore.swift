@@ -4,14 +4,53 @@ import TrailmarkWire
 /// Everything the engine holds for one project: append-only columns, dictionaries,
 /// identifies, what forgets deleted, the `event_id` set and cached indexes.
 ///
-/// Concurrency: one `Mutex` guards the writer side. Ingest appends under it (a batch's
-/// worth of slot writes, then the new row count is visible). A query takes a
+/// Concurrency: one `Mutex` (`state`) guards the writer side. Ingest appends under it (a
+/// batch's worth of slot writes, then the new row count is visible). A query takes a
 /// `StoreSnapshot` under the same lock — copies of chunk directories and counts, O(chunks)
 /// — and then reads without any lock, because slots below a snapshot's count are never
 /// written again (`ColumnChunk`). So a query sees exactly what was ingested before it
 /// started, and ingest waits at most for one snapshot copy. Derived indexes (identity,
 /// per-anonymous-id rows) are built outside the lock and published back into the cache.
+///
+/// The `event_id` set and the slots of skipped duplicates have a lock of their own (`ids`):
+/// ingest's duplicate check (`containsFingerprints`, on the ingest actor) then waits only
+/// for the id phase of the record the indexer is adding, not for its rows. The indexer
+/// (the log's single tailer) takes the two locks one after the other, never together:
+/// first it decides which events are new (`ids`), then it appends their rows (`state`).
+/// Queries never read `ids`; a duplicate check may see a record's ids before its rows,
+/// which changes nothing (ingest also knows every written, not yet indexed id).
 final class ProjectStore: Sendable {
+    /// The `event_id` fingerprints of every stored event (erased ones included) and, per
+    /// fingerprint, the seqs of events skipped as duplicates of it (rare: ingest drops
+    /// retries before the log; a forget erases these slots with the original).
+    struct IDs: Sendable {
+        var eventIDs = EventIDSet()
+        var duplicateSlots: [UInt64: [UInt64]] = [:]
+        /// Keeps the prefetching loads observable (see `EventIDSet.touch`).
+        var touchSink: UInt64 = 0
+
+        /// Adds the fingerprints of record `recordSeq`'s events (0 = no id) and returns,
+        /// per event, whether it is skipped: erased (only its fingerprint remains) or a
+        /// duplicate of an earlier event (its slot remembered), with the duplicates count.
+        mutating func add(_ fingerprints: [UInt64], erased: (Int) -> Bool, recordSeq: UInt64) -> (skip: [Bool], duplicates: Int) {
+            eventIDs.reserve(additional: fingerprints.count)
+            touchSink &+= eventIDs.touch(fingerprints)
+            var skip = [Bool](repeating: false, count: fingerprints.count)
+            var duplicates = 0
+            for (i, fingerprint) in fingerprints.enumerated() {
+                if erased(i) {
+                    if fingerprint != 0 { _ = eventIDs.insert(fingerprint: fingerprint) }
+                    skip[i] = true
+                } else if fingerprint != 0 && !eventIDs.insert(fingerprint: fingerprint) {
+                    duplicateSlots[fingerprint, default: []].append(StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i))
+                    skip[i] = true
+                    duplicates += 1
+                }
+            }
+            return (skip, duplicates)
+        }
+    }
+
     struct State: Sendable {
         var timestamp = AppendOnlyColumn<Int64>()
         var seq = AppendOnlyColumn<UInt64>()
@@ -51,10 +90,6 @@ final class ProjectStore: Sendable {
         /// Every stored identify's (anonymous id, user, timestamp) → the seqs of retries of
         /// it that were skipped (a retry is not stored twice, but its slot is in the log).
         var identifyKeys: [IdentifyKey: [UInt64]] = [:]
-        /// Fingerprint → seqs of events skipped as duplicates of it (rare: ingest drops
-        /// retries before the log). A forget erases these slots with the original.
-        var duplicateSlots: [UInt64: [UInt64]] = [:]
-        var eventIDs = EventIDSet()
         var identityCache: IdentityIndex?
         var rowIndexCache: RowIndex?
         /// Rows in §2 order for events pages (`TimeOrder`).
@@ -66,6 +101,7 @@ final class ProjectStore: Sendable {
     let fetcher: RecordFetcher?
     let fingerprint: EventIDFingerprint
     let state = Mutex(State())
+    let ids = Mutex(IDs())
     /// Per-key property columns read through the fetcher (nil without one).
     let propertyColumns: PropertyColumns?
 
@@ -84,23 +120,13 @@ final class ProjectStore: Sendable {
             // Hashes and attributions outside the lock; under it, touch first so cache misses overlap.
             let prepared = PreparedEventBatch(events, fingerprint: fingerprint)
             let retain = retainsLargeFields
+            // A forgotten event (forget compaction) keeps only its fingerprint.
+            let (skip, duplicates) = ids.withLock { $0.add(prepared.fingerprints, erased: { ErasedSlots.isErased(events[$0]) }, recordSeq: recordSeq) }
             return state.withLock { s in
-                var accepted = 0, duplicates = 0
-                s.eventIDs.reserve(additional: events.count)
+                var accepted = 0
                 s.touchSink &+= s.anons.touch(prepared.anonHashes) &+ s.users.touch(prepared.userHashes)
-                    &+ s.sessions.touch(prepared.sessionHashes) &+ s.eventIDs.touch(prepared.fingerprints)
-                for i in events.indices {
-                    let fingerprint = prepared.fingerprints[i]
-                    if ErasedSlots.isErased(events[i]) {
-                        // A forgotten event (forget compaction): only its fingerprint remains.
-                        if fingerprint != 0 { _ = s.eventIDs.insert(fingerprint: fingerprint) }
-                        continue
-                    }
-                    if fingerprint != 0 && !s.eventIDs.insert(fingerprint: fingerprint) {
-                        s.duplicateSlots[fingerprint, default: []].append(StoredEventBatch.eventSeq(recordSeq: recordSeq, index: i))
-                        duplicates += 1
-                        continue
-                    }
+                    &+ s.sessions.touch(prepared.sessionHashes)
+                for i in events.indices where !skip[i] {
                     let anon = s.anons.intern(events, i, EventStringField.anonymousID, hash: prepared.anonHashes[i], recent: &s.recentAnon) { events[i].anonymousID }
                     let attribution = s.attributionID(events, i, computed: prepared.computed)
                     // A hash is 0 exactly when the event has no such value (`PreparedEventBatch`).
@@ -181,7 +207,7 @@ final class ProjectStore: Sendable {
             }
         }
         // Skipped duplicates of the deleted events carry the same data: erase them too.
-        let hasDuplicates = state.withLock { !$0.duplicateSlots.isEmpty }
+        let hasDuplicates = ids.withLock { !$0.duplicateSlots.isEmpty }
         let eventFingerprints = hasDuplicates
             ? rows.compactMap { row in snap.largeFields(row).eventID.flatMap { $0.isEmpty ? nil : fingerprint($0) } }
             : []
@@ -191,18 +217,17 @@ final class ProjectStore: Sendable {
             // Erased identifies leave no key on disk, so none stays here either (replay
             // after compaction must decide the same).
             for key in identifyKeys { skipped += s.identifyKeys.removeValue(forKey: key) ?? [] }
-            for fp in eventFingerprints { skipped += s.duplicateSlots.removeValue(forKey: fp) ?? [] }
             return skipped
-        }
+        } + ids.withLock { d in eventFingerprints.flatMap { d.duplicateSlots.removeValue(forKey: $0) ?? [] } }
         return ForgetOutcome(hidden: UInt64(rows.count), erasedSeqs: (rows.map { snap.seq[$0] } + skipped).sorted())
     }
 
     /// For each fingerprint (0 = none): already in the `event_id` set. One lock for all.
     /// Touches every home slot first so the cache misses overlap instead of queueing.
     func containsFingerprints(_ fingerprints: [UInt64]) -> [Bool] {
-        state.withLock { s in
-            s.touchSink &+= s.eventIDs.touch(fingerprints)
-            return fingerprints.map { $0 != 0 && s.eventIDs.contains(fingerprint: $0) }
+        ids.withLock { d in
+            d.touchSink &+= d.eventIDs.touch(fingerprints)
+            return fingerprints.map { $0 != 0 && d.eventIDs.contains(fingerprint: $0) }
         }
     }
 

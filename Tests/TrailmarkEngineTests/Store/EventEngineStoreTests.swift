@@ -103,6 +103,35 @@ struct EventEngineStoreTests {
         #expect(checks > 0)
     }
 
+    /// The event-id set has its own lock (`ProjectStore.ids`): a duplicate check made while
+    /// the indexer adds records sees every id of every record whose ingest returned, and
+    /// never an id no record holds.
+    @Test("duplicate checks during ingest see every id already ingested and no other")
+    func concurrentDuplicateChecks() async throws {
+        let engine = EventEngine()
+        let ingested = Atomic<Int>(0)
+        let total = 300 * 50
+        async let writer: Void = Task.detached {
+            for b in 0..<300 {
+                engine.ingest(Self.batch(50, offset: b * 50), recordSeq: UInt64(b + 1))
+                ingested.store((b + 1) * 50, ordering: .releasing)
+            }
+        }.value
+        var checks = 0
+        while ingested.load(ordering: .acquiring) < total {
+            let before = ingested.load(ordering: .acquiring)
+            let probe = (0 ..< 8).map { before == 0 ? 0 : ($0 * 7919) % before }
+            let ids = probe.map { "id\($0)" } + ["id\(total + checks)", "never-\(checks)"]
+            let answers = engine.areDuplicates(project: "p", fingerprints: ids.map { engine.fingerprint($0) })
+            #expect(answers.prefix(8).allSatisfy { $0 } || before == 0)
+            #expect(!answers[8] && !answers[9])
+            checks += 1
+            await Task.yield()
+        }
+        await writer
+        #expect(checks > 0)
+    }
+
     @Test("week buckets start on Monday 00:00 UTC; day and hour buckets floor")
     func buckets() {
         let monday = Self.t0 - 86_400_000_000  // 2026-05-04

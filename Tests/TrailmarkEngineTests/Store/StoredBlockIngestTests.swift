@@ -55,7 +55,7 @@ struct StoredBlockIngestTests {
         }
         lines.append("dictionaries \(snap.names.count) \(snap.anons.count) \(snap.users.count) \(snap.sessions.count) \(snap.attributions.count)")
         let s = engine.store(DataGenerator.project)
-        s.state.withLock { st in
+        s.ids.withLock { st in
             lines.append("event ids \(st.eventIDs.count)")
             lines.append("duplicate slots \(st.duplicateSlots.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" })")
         }
