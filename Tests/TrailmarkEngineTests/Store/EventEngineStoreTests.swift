@@ -76,29 +76,40 @@ struct EventEngineStoreTests {
         #expect(rows.map { $0.event.attribution } == expected)
     }
 
-    @Test("queries see everything acknowledged before they start while ingest runs")
-    func concurrentSnapshots() async throws {
-        let engine = EventEngine()
-        let acked = Atomic<Int>(0)
-        let total = 300 * 50
+    static let concurrentTotal = 300 * 50
+
+    /// Ingests 300 records of 50 events (ids `id0`…) on another task while `check` runs here
+    /// again and again, given the events whose ingest returned before that check started;
+    /// returns how many checks ran.
+    static func whileIngesting(_ engine: EventEngine, _ check: (_ ingested: Int, _ round: Int) throws -> Void) async rethrows -> Int {
+        let ingested = Atomic<Int>(0)
         async let writer: Void = Task.detached {
             for b in 0..<300 {
                 engine.ingest(Self.batch(50, offset: b * 50), recordSeq: UInt64(b + 1))
-                acked.store((b + 1) * 50, ordering: .releasing)
+                ingested.store((b + 1) * 50, ordering: .releasing)
             }
         }.value
         var checks = 0
-        while acked.load(ordering: .acquiring) < total {
-            let before = acked.load(ordering: .acquiring)
-            let count = try engine.stats(project: "p", StatsQuery(metric: .count)).rows[0].value
-            let page = try engine.events(project: "p", EventsQuery(from: 0, to: .max, limit: 1, order: .descending))
-            #expect(Int(count) >= before && Int(count) <= total)
-            #expect(page.rows.count == (count > 0 || before > 0 ? 1 : page.rows.count))
+        while ingested.load(ordering: .acquiring) < concurrentTotal {
+            try check(ingested.load(ordering: .acquiring), checks)
             checks += 1
             // Give the pool back: on 2 cores the writer task may need this very thread.
             await Task.yield()
         }
         await writer
+        return checks
+    }
+
+    @Test("queries see everything acknowledged before they start while ingest runs")
+    func concurrentSnapshots() async throws {
+        let engine = EventEngine()
+        let total = Self.concurrentTotal
+        let checks = try await Self.whileIngesting(engine) { before, _ in
+            let count = try engine.stats(project: "p", StatsQuery(metric: .count)).rows[0].value
+            let page = try engine.events(project: "p", EventsQuery(from: 0, to: .max, limit: 1, order: .descending))
+            #expect(Int(count) >= before && Int(count) <= total)
+            #expect(page.rows.count == (count > 0 || before > 0 ? 1 : page.rows.count))
+        }
         #expect(try engine.stats(project: "p", StatsQuery(metric: .count)).rows[0].value == UInt64(total))
         #expect(checks > 0)
     }
@@ -109,26 +120,14 @@ struct EventEngineStoreTests {
     @Test("duplicate checks during ingest see every id already ingested and no other")
     func concurrentDuplicateChecks() async throws {
         let engine = EventEngine()
-        let ingested = Atomic<Int>(0)
-        let total = 300 * 50
-        async let writer: Void = Task.detached {
-            for b in 0..<300 {
-                engine.ingest(Self.batch(50, offset: b * 50), recordSeq: UInt64(b + 1))
-                ingested.store((b + 1) * 50, ordering: .releasing)
-            }
-        }.value
-        var checks = 0
-        while ingested.load(ordering: .acquiring) < total {
-            let before = ingested.load(ordering: .acquiring)
+        let total = Self.concurrentTotal
+        let checks = await Self.whileIngesting(engine) { before, round in
             let probe = (0 ..< 8).map { before == 0 ? 0 : ($0 * 7919) % before }
-            let ids = probe.map { "id\($0)" } + ["id\(total + checks)", "never-\(checks)"]
+            let ids = probe.map { "id\($0)" } + ["id\(total + round)", "never-\(round)"]
             let answers = engine.areDuplicates(project: "p", fingerprints: ids.map { engine.fingerprint($0) })
             #expect(answers.prefix(8).allSatisfy { $0 } || before == 0)
             #expect(!answers[8] && !answers[9])
-            checks += 1
-            await Task.yield()
         }
-        await writer
         #expect(checks > 0)
     }
 
