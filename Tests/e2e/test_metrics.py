@@ -62,21 +62,32 @@ def test_the_log_reports_groups_syncs_and_ring_depth(server):
 
 
 def test_rpc_calls_are_counted_by_method_and_grpc_status(server):
+    """Every RPC's status as sent, whoever decided it: the handler (OK, INVALID_ARGUMENT) or
+    the transport (a truncated frame, no request message, an unknown method)."""
     from trailmark_rpc import Channel
 
     before = series(server)
     with Channel.to(server, key=server.keys["sk"]) as ch:
         ch.unary("Health/Check", {})
-        call = ch.open("Ingest/Track")
-        call.send({"events": [{"event": ""}]}, end=True)  # an empty name: INVALID_ARGUMENT
-        call.recv()
-        call.wait()
-        assert call.code == 3
+
+        def ended(method, send):
+            call = ch.open(method)
+            send(call)
+            call.wait()
+            return call.code
+
+        assert ended("Ingest/Track", lambda c: c.send({"events": [{"event": ""}]}, end=True)) == 3  # empty name
+        assert ended("Ingest/Track", lambda c: c.send_raw(b"\x00\x00\x00\x00\x10ab", end=True)) == 13  # truncated
+        assert ended("Ingest/Track", lambda c: c.close_send()) == 12  # no request message
+        assert ended("Nope/Nothing", lambda c: c.send_raw(b"\x00\x00\x00\x00\x00", end=True)) == 12
     after = series(server)
 
-    def grew(status, method):
+    def grew(method, status):
         labels = dict(method=method, status=status)
         return (value(after, "trailmark_requests_total", **labels) or 0) - (value(before, "trailmark_requests_total", **labels) or 0)
 
-    assert grew("OK", "rpc:Health/Check") == 1
-    assert grew("INVALID_ARGUMENT", "rpc:Ingest/Track") == 1
+    assert grew("rpc:Health/Check", "OK") == 1
+    assert grew("rpc:Ingest/Track", "INVALID_ARGUMENT") == 1
+    assert grew("rpc:Ingest/Track", "INTERNAL") == 1
+    assert grew("rpc:Ingest/Track", "UNIMPLEMENTED") == 1
+    assert grew("rpc:unknown", "UNIMPLEMENTED") == 1

@@ -6,6 +6,15 @@ import TrailmarkWire
 public enum ServiceRoutes {
     public static func register(hub: ServiceHub, gateway: JSONGateway, in router: inout TransportRouter) {
         RPCEndpoints(hub: hub).register(in: &router)
+        // Every RPC's status as sent, in `trailmark_requests_total` next to the gateway's
+        // `http:<route>` series: `rpc:<Service>/<Method>` (`rpc:unknown` for unserved
+        // paths) and the gRPC status name.
+        let metrics = hub.metrics
+        let prefix = "/\(TrailmarkRPC.package)."
+        router.rpcEnded = { path, status in
+            let method = path.map { "rpc:" + $0.dropFirst(prefix.count) } ?? "rpc:unknown"
+            metrics.request(method: method, status: status.description)
+        }
         let handler: @Sendable (HTTPRequest) async -> HTTPResponse = { request in
             let response = await gateway.handle(GatewayRequest(
                 method: request.method, path: request.path, query: request.query,
@@ -52,7 +61,7 @@ struct RPCEndpoints: Sendable {
             return try await hub.identity.forget(request, project: key.project)
         }
         let messageBytesMax = limits.messageBytesMax
-        register(TrailmarkRPC.events, .unary { bytes, context in
+        router.register(TrailmarkRPC.events.path, .unary { bytes, context in
             do {
                 let key = try auth.authenticate(context, action: .read, method: TrailmarkRPC.events)
                 try auth.limit(key, events: 0)
@@ -61,7 +70,7 @@ struct RPCEndpoints: Sendable {
             } catch {
                 throw Self.rpcError(error)
             }
-        }, in: &router)
+        })
         unary(TrailmarkRPC.stats, &router, action: .read, code: .invalidQuery) { (q: StatsQuery, key) throws(APIError) in
             try self.auth.limit(key, events: 0)
             return try await hub.query.stats(q, project: key.project)
@@ -78,7 +87,7 @@ struct RPCEndpoints: Sendable {
             try self.auth.limit(key, events: 0)
             return try await hub.query.funnel(q, project: key.project)
         }
-        register(TrailmarkRPC.health, .unary { _, _ in hub.query.health().encoded() }, in: &router)
+        router.register(TrailmarkRPC.health.path, .unary { _, _ in hub.query.health().encoded() })
         registerTrackStream(in: &router)
         registerEventsStream(in: &router)
     }
@@ -109,14 +118,14 @@ struct RPCEndpoints: Sendable {
         _ body: @escaping @Sendable ([UInt8], StoredKey) async throws(APIError) -> [UInt8]
     ) {
         let auth = self.auth
-        register(method, .unary { bytes, context in
+        router.register(method.path, .unary { bytes, context in
             do {
                 let key = try auth.authenticate(context, action: action, method: method)
                 return try await body(bytes, key)
             } catch {
                 throw Self.rpcError(error)
             }
-        }, in: &router)
+        })
     }
 
     /// One `EventBatch` of `Track` or `TrackStream`, answered with its encoded `BatchAck`.
@@ -145,7 +154,7 @@ struct RPCEndpoints: Sendable {
         let auth = self.auth
         let limits = self.limits
         let hub = self.hub
-        register(TrailmarkRPC.trackStream, .bidirectional { requests, context, responses in
+        router.register(TrailmarkRPC.trackStream.path, .bidirectional { requests, context, responses in
             let key: StoredKey
             do {
                 key = try auth.authenticate(context, action: .write, method: TrailmarkRPC.trackStream)
@@ -176,7 +185,7 @@ struct RPCEndpoints: Sendable {
                 pending.finish()
                 try await group.waitForAll()
             }
-        }, in: &router)
+        })
     }
 
     /// `Query/EventsStream`: every matching row in `[from, to)`, in pages of at most `limit`
@@ -186,7 +195,7 @@ struct RPCEndpoints: Sendable {
         let auth = self.auth
         let limits = self.limits
         let hub = self.hub
-        register(TrailmarkRPC.eventsStream, .serverStreaming { bytes, context, responses in
+        router.register(TrailmarkRPC.eventsStream.path, .serverStreaming { bytes, context, responses in
             do {
                 let key = try auth.authenticate(context, action: .read, method: TrailmarkRPC.eventsStream)
                 try auth.limit(key, events: 0)
@@ -200,7 +209,7 @@ struct RPCEndpoints: Sendable {
             } catch {
                 throw Self.rpcError(error)
             }
-        }, in: &router)
+        })
     }
 
     /// One page of events whose encoding fits in one message: when `limit` rows would be

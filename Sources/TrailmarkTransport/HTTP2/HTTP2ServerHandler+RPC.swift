@@ -230,6 +230,9 @@ extension HTTP2ServerHandler {
     /// response HEADERS were sent yet.
     private func finishRPC(_ stream: ServerStream, _ status: RPCError) {
         stream.finished = true
+        if let ended = shared.router.rpcEnded {
+            ended(shared.router.rpcHandlers[stream.path] == nil ? nil : stream.path, status.code)
+        }
         stream.deadlineTimer?.cancel()
         stream.deadlineTimer = nil
         if status.code == .ok && status.message.isEmpty && status.trailers.isEmpty && stream.responseStarted {

@@ -1,8 +1,17 @@
+import TrailmarkWire
+
 /// Everything a server answers: RPC handlers by exact path and plain HTTP routes by
 /// method and path prefix. Built once before `TransportServer.start`, immutable after.
 public struct TransportRouter: Sendable {
     private(set) var rpcHandlers: [String: RPCHandler] = [:]
     private(set) var httpRoutes: [HTTPRoute] = []
+    /// Called once per RPC, on its connection's event loop, when the server sends the
+    /// call's status (`grpc-status`), whoever decided it: the handler, or the transport
+    /// rejecting the call before or around it (bad framing, a missing message, an expired
+    /// `grpc-timeout`, an unknown method). `method` is the registered path, or nil for a
+    /// path no handler serves (so a metric label cannot grow with what peers send). Must
+    /// be cheap and must not block.
+    public var rpcEnded: (@Sendable (_ method: String?, _ status: StatusCode) -> Void)?
 
     public init() {}
 
