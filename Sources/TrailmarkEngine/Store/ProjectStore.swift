@@ -17,8 +17,9 @@ import TrailmarkWire
 /// for the id phase of the record the indexer is adding, not for its rows. The indexer
 /// (the log's single tailer) takes the two locks one after the other, never together:
 /// first it decides which events are new (`ids`), then it appends their rows (`state`).
-/// Queries never read `ids` (only the memory reports do, for its size); a duplicate check may see a record's ids before its rows,
-/// which changes nothing (ingest also knows every written, not yet indexed id).
+/// Queries never read `ids` (only the memory reports do, for its size); a duplicate check
+/// may see a record's ids before its rows, which changes nothing (ingest also knows every
+/// written, not yet indexed id).
 final class ProjectStore: Sendable {
     /// The `event_id` fingerprints of every stored event (erased ones included) and, per
     /// fingerprint, the seqs of events skipped as duplicates of it (rare: ingest drops
